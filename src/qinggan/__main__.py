@@ -1,0 +1,3 @@
+from qinggan.cli.main import run
+
+run()

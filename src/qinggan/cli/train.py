@@ -1,0 +1,116 @@
+"""`qinggan train TASK`: the shipped recipe (--config) or your own labelled files (--data)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qinggan.cli.common import fail, require_extra, stderr, stdout
+from qinggan.errors import QingganError
+from qinggan.labels import EMOTION8_LABELS, POLARITY_LABELS, TalkLevel2
+
+app = typer.Typer(
+    help="Train a model on the shipped recipe or on your own labelled data.", no_args_is_help=True
+)
+
+ARCHITECTURES = {"linear": "hashed-ngram-linear", "cnn": "unit-cnn-onnx"}
+TASK_LABELS = {
+    "polarity": tuple(label.value for label in POLARITY_LABELS),
+    "emotion": tuple(label.value for label in EMOTION8_LABELS),
+    "talk-emotion": tuple(label.value for label in TalkLevel2),
+}
+
+OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="Directory to write the model to.")]
+ConfigOpt = Annotated[Path | None, typer.Option(help="A TOML training recipe (see configs/).")]
+DataOpt = Annotated[
+    list[Path] | None, typer.Option(help='Labelled JSONL/CSV ({"text","label"}); repeatable.')
+]
+DevOpt = Annotated[
+    list[Path] | None, typer.Option(help="Dev files; default: 10% of --data held out.")
+]
+ArchOpt = Annotated[str, typer.Option(help="With --data: linear or cnn.")]
+
+
+def _train(
+    task: str,
+    output: Path,
+    config: Path | None,
+    data: list[Path] | None,
+    dev: list[Path] | None,
+    architecture: str,
+) -> None:
+    require_extra("train", "sklearn", "scipy")
+    from qinggan.training.recipe import load_recipe, recipe_from_files
+    from qinggan.training.train import POLARITY_TASK, classes_task, train_model
+
+    labels = TASK_LABELS[task]
+    if (config is None) == (not data):
+        fail("give either --config RECIPE.toml or one or more --data FILE")
+    if architecture not in ARCHITECTURES:
+        fail(f"unknown architecture {architecture!r}; expected one of: {', '.join(ARCHITECTURES)}")
+    if architecture == "cnn" or config is not None:
+        require_extra("train", "torch", "onnx")
+    spec = POLARITY_TASK if task == "polarity" else classes_task(task, labels)
+    try:
+        if config is not None:
+            recipe = load_recipe(config, labels)
+        else:
+            recipe = recipe_from_files(
+                f"{task}-custom",
+                labels,
+                list(data or []),
+                list(dev or []),
+                {"architecture": ARCHITECTURES[architecture]},
+            )
+        with stderr.status("training...") as status:
+            report = train_model(
+                spec,
+                recipe,
+                output,
+                progress=lambda stage, done, total: status.update(f"{stage} ({done}/{total})"),
+            )
+    except QingganError as exc:
+        fail(str(exc))
+    stdout.print(f"trained on {report.n_train} texts; model written to {report.output}")
+    for name, m in report.meta.metrics.items():
+        stdout.print(
+            f"  dev {name}: n={m['n']} accuracy={m['accuracy']:.4f} macro-F1={m['macro_f1']:.4f}"
+        )
+
+
+@app.command("polarity")
+def train_polarity_cli(
+    output: OutputOpt,
+    config: ConfigOpt = None,
+    data: DataOpt = None,
+    dev: DevOpt = None,
+    architecture: ArchOpt = "linear",
+) -> None:
+    """Polarity: positive / negative / neutral (a file without neutral trains a binary model)."""
+    _train("polarity", output, config, data, dev, architecture)
+
+
+@app.command("emotion")
+def train_emotion_cli(
+    output: OutputOpt,
+    config: ConfigOpt = None,
+    data: DataOpt = None,
+    dev: DevOpt = None,
+    architecture: ArchOpt = "linear",
+) -> None:
+    """Customer-service emotions (other, anxiety, anger, happy, lost, sad, fear, satiric)."""
+    _train("emotion", output, config, data, dev, architecture)
+
+
+@app.command("talk-emotion")
+def train_talk_cli(
+    output: OutputOpt,
+    config: ConfigOpt = None,
+    data: DataOpt = None,
+    dev: DevOpt = None,
+    architecture: ArchOpt = "linear",
+) -> None:
+    """Chit-chat level-2 dialogue emotions (like, happy, angry, disgusting, fearful, sad)."""
+    _train("talk-emotion", output, config, data, dev, architecture)

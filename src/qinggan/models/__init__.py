@@ -1,0 +1,1 @@
+"""Models: the estimator contract, the linear and CNN classifiers, model directories."""

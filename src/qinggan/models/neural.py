@@ -1,0 +1,163 @@
+"""A compact convolutional network over text units, run by onnxruntime.
+
+Units (see :func:`qinggan.text.features.units`) map to ids through ``vocab.tsv``; the network
+embeds them, runs convolutions of widths 2, 3 and 4, pools the ReLU outputs by max and by mean
+over the real (unpadded) positions, and a linear layer gives class scores. Training (PyTorch,
+the ``train`` extra) exports the network to ``cnn.onnx``; inference needs only onnxruntime.
+Texts longer than ``max_len`` units keep their head and tail halves, where reviews state their
+verdict.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qinggan.models.base import NotFittedError, softmax
+from qinggan.text.features import units
+
+ONNX_FILE = "cnn.onnx"
+VOCAB_FILE = "vocab.tsv"
+PAD, UNKNOWN = 0, 1
+MIN_LEN = 8  # at least the widest convolution
+
+
+class CharCNNClassifier:
+    architecture = "unit-cnn-onnx"
+
+    def __init__(
+        self,
+        embedding_dim: int = 128,
+        filters: int = 128,
+        widths: tuple[int, ...] = (2, 3, 4),
+        max_len: int = 256,
+        vocab_size: int = 8000,
+        epochs: int = 2,
+        batch_size: int = 128,
+        learning_rate: float = 2e-3,
+        dropout: float = 0.3,
+        seed: int = 0,
+        temperature: float = 1.0,
+    ) -> None:
+        self.embedding_dim = embedding_dim
+        self.filters = filters
+        self.widths = tuple(widths)
+        self.max_len = max_len
+        self.vocab_size = vocab_size
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.dropout = dropout
+        self.seed = seed
+        self.temperature = temperature
+        self._local = threading.local()
+        if max(self.widths) > MIN_LEN:
+            raise ValueError(f"convolution widths must be at most {MIN_LEN}, got {self.widths}")
+
+    def hyperparameters(self) -> dict[str, Any]:
+        return {
+            "embedding_dim": self.embedding_dim,
+            "filters": self.filters,
+            "widths": list(self.widths),
+            "max_len": self.max_len,
+            "vocab_size": self.vocab_size,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "learning_rate": self.learning_rate,
+            "dropout": self.dropout,
+            "seed": self.seed,
+            "temperature": self.temperature,
+        }
+
+    # -- encoding -----------------------------------------------------------------------------
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        vocab = self.vocab_
+        half = self.max_len // 2
+        encoded = []
+        for text in texts:
+            cut = units(text)
+            if len(cut) > self.max_len:
+                cut = cut[:half] + cut[-(self.max_len - half) :]
+            encoded.append([vocab.get(unit, UNKNOWN) for unit in cut])
+        return encoded
+
+    @staticmethod
+    def pad(batch: Sequence[list[int]]) -> np.ndarray:
+        width = max(MIN_LEN, max((len(ids) for ids in batch), default=0))
+        out = np.zeros((len(batch), width), dtype=np.int64)
+        for row, ids in enumerate(batch):
+            out[row, : len(ids)] = ids
+        return out
+
+    # -- inference ----------------------------------------------------------------------------
+    def _session(self):  # type: ignore[no-untyped-def]
+        session = getattr(self._local, "session", None)
+        if session is None:
+            import onnxruntime as ort
+
+            if not hasattr(self, "onnx_bytes_"):
+                raise NotFittedError("this CharCNNClassifier is not fitted or loaded yet")
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = 1
+            options.inter_op_num_threads = 1
+            session = ort.InferenceSession(
+                self.onnx_bytes_, options, providers=["CPUExecutionProvider"]
+            )
+            self._local.session = session
+        return session
+
+    def decision_function(self, texts: Sequence[str], chunk: int = 64) -> np.ndarray:
+        """Class scores; texts run in chunks of similar length, so little work goes to padding."""
+        session = self._session()
+        encoded = self.encode(texts)
+        order = np.argsort([len(ids) for ids in encoded], kind="stable")
+        scores = np.empty((len(texts), len(self.classes_)), dtype=np.float32)
+        for start in range(0, len(order), chunk):
+            rows = order[start : start + chunk]
+            ids = self.pad([encoded[i] for i in rows])
+            scores[rows] = session.run(None, {"ids": ids})[0]
+        return scores.astype(np.float64)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        return softmax(self.decision_function(texts) / self.temperature)
+
+    # -- training (needs the `train` extra) ---------------------------------------------------
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        sample_weight: Sequence[float] | None = None,
+        pretrained: dict[str, np.ndarray] | None = None,
+        progress: Any = None,
+    ) -> CharCNNClassifier:
+        from qinggan.training.torch_cnn import train_cnn
+
+        return train_cnn(self, texts, labels, sample_weight, pretrained, progress)
+
+    # -- persistence --------------------------------------------------------------------------
+    def save(self, directory: Path) -> None:
+        (directory / ONNX_FILE).write_bytes(self.onnx_bytes_)
+        lines = [
+            f"{unit}\t{index}" for unit, index in sorted(self.vocab_.items(), key=lambda kv: kv[1])
+        ]
+        (directory / VOCAB_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(
+        cls, directory: Path, hyperparameters: dict[str, Any], classes: Sequence[str]
+    ) -> CharCNNClassifier:
+        params = dict(hyperparameters)
+        params["widths"] = tuple(params.get("widths", (2, 3, 4)))
+        model = cls(**params)
+        model.onnx_bytes_ = (directory / ONNX_FILE).read_bytes()
+        vocab = {}
+        for line in (directory / VOCAB_FILE).read_text(encoding="utf-8").splitlines():
+            unit, _, index = line.rpartition("\t")
+            vocab[unit] = int(index)
+        model.vocab_ = vocab
+        model.classes_ = tuple(classes)
+        return model

@@ -1,0 +1,82 @@
+"""Build a classifier from a model directory, whatever its architecture.
+
+A directory holds one model (``architecture`` = ``hashed-ngram-linear`` or ``unit-cnn-onnx``) or
+an ensemble of several in the same directory (``architecture`` = ``ensemble``, ``components`` =
+``[{"architecture", "weight", "hyperparameters"}]``): the ensemble averages the components'
+log-probabilities with those weights, then applies its own temperature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qinggan.errors import ModelError
+from qinggan.models.base import softmax
+from qinggan.models.io import ModelMeta, read_meta
+from qinggan.models.linear import HashedLinearClassifier
+from qinggan.models.neural import CharCNNClassifier
+
+
+class EnsembleClassifier:
+    architecture = "ensemble"
+
+    def __init__(
+        self, members: Sequence[Any], weights: Sequence[float], temperature: float = 1.0
+    ) -> None:
+        self.members = list(members)
+        self.weights = list(weights)
+        self.temperature = temperature
+        self.classes_ = tuple(members[0].classes_)
+        for member in members[1:]:
+            if tuple(member.classes_) != self.classes_:
+                raise ModelError(
+                    f"ensemble members disagree on classes: {member.classes_} vs {self.classes_}"
+                )
+
+    def decision_function(self, texts: Sequence[str]) -> np.ndarray:
+        total = np.zeros((len(texts), len(self.classes_)))
+        for member, weight in zip(self.members, self.weights, strict=True):
+            total += weight * np.log(np.clip(member.predict_proba(texts), 1e-9, 1.0))
+        return total
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        return softmax(self.decision_function(texts) / self.temperature)
+
+    def hyperparameters(self) -> dict[str, Any]:
+        return {"temperature": self.temperature}
+
+
+def _load_one(
+    directory: Path, architecture: str, hyperparameters: dict[str, Any], labels: Sequence[str]
+) -> Any:
+    if architecture == HashedLinearClassifier.architecture:
+        return HashedLinearClassifier.load(directory, hyperparameters)
+    if architecture == CharCNNClassifier.architecture:
+        return CharCNNClassifier.load(directory, hyperparameters, labels)
+    raise ModelError(f"unknown architecture {architecture!r} in {directory}")
+
+
+def load_classifier(directory: Path) -> tuple[ModelMeta, Any]:
+    """Read ``meta.json`` and the weights; raise :class:`ModelError` if anything is off."""
+    meta = read_meta(directory)
+    try:
+        if meta.architecture == EnsembleClassifier.architecture:
+            members = [
+                _load_one(directory, c["architecture"], c["hyperparameters"], meta.labels)
+                for c in meta.components
+            ]
+            weights = [float(c.get("weight", 1.0)) for c in meta.components]
+            classifier: Any = EnsembleClassifier(members, weights, **meta.hyperparameters)
+        else:
+            classifier = _load_one(directory, meta.architecture, meta.hyperparameters, meta.labels)
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"cannot load the model in {directory}: {exc}") from exc
+    if list(classifier.classes_) != list(meta.labels):
+        raise ModelError(
+            f"{directory}: weights are for {classifier.classes_}, meta.json says {meta.labels}"
+        )
+    return meta, classifier

@@ -1,0 +1,5 @@
+"""Text handling: normalisation and feature extraction."""
+
+from qinggan.text.normalize import check_text, normalize
+
+__all__ = ["check_text", "normalize"]

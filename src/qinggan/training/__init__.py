@@ -1,0 +1,1 @@
+"""Training and evaluation: corpus readers, metrics, the fixed dev split, train and evaluate."""
