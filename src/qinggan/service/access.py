@@ -1,0 +1,140 @@
+"""Who may call, and what it costs: the auth and charging layer every dialect goes through.
+
+A dialect proves the caller knows the app's secret in its own way (a plain key, an MD5 or SHA-256
+signature over a timestamp, ...). It hands :meth:`Access.admit` the claimed ``app_id`` and a
+*proof*, a function that, given the stored :class:`App`, says whether the request was made with
+its secret; :func:`secret_proof` and :func:`signature_proof` build the usual ones, both comparing
+in constant time. ``admit`` then checks, in order: the app exists, the proof holds, the app is
+enabled, the dialect is allowed, the client IP is allowed; and charges the calls atomically
+(requests per second, daily quota). Each refusal is a typed :class:`AccessError`, counted in the
+metrics by app, dialect and reason.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import anyio.to_thread
+
+from qinggan.service.apps import App, Charge
+from qinggan.service.errors import (
+    AccessError,
+    AppDisabled,
+    BadCredentials,
+    DialectNotAllowed,
+    IpNotAllowed,
+    MissingCredentials,
+    StaleTimestamp,
+    UnknownApp,
+)
+from qinggan.service.metrics import Metrics
+from qinggan.service.store import AppStore
+
+#: given the stored app (with its secret), True when the request proves knowledge of the secret
+Proof = Callable[[App], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """An admitted request: the app and what it was charged."""
+
+    app: App
+    charge: Charge
+
+    @property
+    def remain(self) -> int | None:
+        return self.charge.remain
+
+
+def secret_proof(given: str) -> Proof:
+    """The request carries the secret itself."""
+    return lambda app: app.secret_matches(given)
+
+
+def signature_proof(expected: Callable[[str], str], given: str) -> Proof:
+    """The request carries ``given``, which must equal ``expected(secret)`` (compared in constant
+    time; hex digests are compared case-insensitively)."""
+
+    def prove(app: App) -> bool:
+        want = expected(app.secret).lower().encode()
+        return hmac.compare_digest(want, given.strip().lower().encode("utf-8", "surrogatepass"))
+
+    return prove
+
+
+def check_timestamp(
+    timestamp: float, *, window_s: float, now: float | None = None, app_id: str | None = None
+) -> None:
+    """Refuse a signed request whose timestamp (seconds) is more than ``window_s`` from now."""
+    now = time.time() if now is None else now
+    if not abs(now - timestamp) <= window_s:  # also refuses NaN
+        raise StaleTimestamp(
+            f"the timestamp is outside the {window_s:g}-second window; check the client's clock",
+            app_id=app_id,
+        )
+
+
+def parse_api_key(header: str | None) -> tuple[str, str]:
+    """``app_id:secret`` of the native ``X-API-Key`` header."""
+    if not header or not header.strip():
+        raise MissingCredentials("send the header X-API-Key: <app_id>:<secret>")
+    app_id, sep, secret = header.strip().partition(":")
+    if not sep or not app_id or not secret:
+        raise BadCredentials("the X-API-Key header must be <app_id>:<secret>")
+    return app_id, secret
+
+
+class Access:
+    """Authentication and charging over an :class:`AppStore`, off the event loop."""
+
+    def __init__(self, store: AppStore, metrics: Metrics) -> None:
+        self.store = store
+        self.metrics = metrics
+
+    async def authenticate(
+        self, app_id: str, proof: Proof, *, dialect: str, client_ip: str | None
+    ) -> App:
+        """The app, if the proof holds and it may use ``dialect`` from ``client_ip``."""
+        try:
+            app = await anyio.to_thread.run_sync(self.store.get_app, app_id)
+            return _check(app, app_id, proof, dialect, client_ip)
+        except AccessError as exc:
+            self._refused(exc, dialect)
+            raise
+
+    async def charge(self, app: App, calls: int, *, dialect: str) -> Charge:
+        """Charge ``calls`` to the app (one request toward the rate limit), atomically."""
+        try:
+            return await anyio.to_thread.run_sync(self.store.charge, app.app_id, calls)
+        except AccessError as exc:
+            self._refused(exc, dialect)
+            raise
+
+    async def admit(
+        self, app_id: str, proof: Proof, *, dialect: str, client_ip: str | None, calls: int
+    ) -> Grant:
+        """:meth:`authenticate` then :meth:`charge`."""
+        app = await self.authenticate(app_id, proof, dialect=dialect, client_ip=client_ip)
+        return Grant(app=app, charge=await self.charge(app, calls, dialect=dialect))
+
+    def _refused(self, exc: AccessError, dialect: str) -> None:
+        # an unknown id is the caller's invention: never a label value
+        app_label = "-" if exc.app_id is None or isinstance(exc, UnknownApp) else exc.app_id
+        self.metrics.refusals.labels(app_label, dialect, exc.code).inc()
+
+
+def _check(app: App | None, app_id: str, proof: Proof, dialect: str, client_ip: str | None) -> App:
+    if app is None:
+        raise UnknownApp("unknown app id")
+    if not proof(app):
+        raise BadCredentials("the secret or signature does not match", app_id=app_id)
+    if not app.enabled:
+        raise AppDisabled("this app is disabled", app_id=app_id)
+    if dialect not in app.dialects:
+        raise DialectNotAllowed(f"this app may not use the {dialect} API", app_id=app_id)
+    if not app.allows_ip(client_ip):
+        raise IpNotAllowed("requests from this address are not allowed", app_id=app_id)
+    return app
