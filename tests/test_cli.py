@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from tests.conftest import run_cli
 
 
 def test_cli_analyze_prints_a_table_for_arguments() -> None:

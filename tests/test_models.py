@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import TINY_LABELS, TINY_TEXTS
 from qinggan.errors import ModelError
 from qinggan.models.base import NotFittedError
 from qinggan.models.io import ModelMeta, read_meta, write_meta
@@ -17,6 +16,7 @@ from qinggan.models.linear import HashedLinearClassifier
 from qinggan.models.neural import CharCNNClassifier
 from qinggan.models.registry import EnsembleClassifier, load_classifier
 from qinggan.text import normalize
+from tests.conftest import TINY_LABELS, TINY_TEXTS
 
 pytest.importorskip("sklearn")
 

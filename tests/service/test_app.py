@@ -4,10 +4,10 @@ import asyncio
 
 from fastapi.testclient import TestClient
 
-from conftest import api_key
 from qinggan import Analyzer
 from qinggan.service.apps import App
 from qinggan.service.inference import Inference
+from tests.service.conftest import api_key
 
 
 def test_app_healthz_docs_and_openapi(client: TestClient) -> None:

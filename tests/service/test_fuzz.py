@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import api_key
 from qinggan import Analyzer
 from qinggan.config import Settings
 from qinggan.service.app import create_app
 from qinggan.service.store import AppStore
+from tests.service.conftest import api_key
 
 ROUTES = ["/api/v1/polarity", "/api/v1/emotions", "/api/v1/dialogue-emotion", "/api/v1/trend"]
 texts = st.text(max_size=40) | st.sampled_from(["房间很干净", "太差了", " ", "", "\x00"])

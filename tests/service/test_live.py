@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx2 as httpx
 
-from conftest import LiveServer, api_key
 from qinggan.service.store import AppStore
+from tests.service.conftest import LiveServer, api_key
 
 
 def test_live_healthz_polarity_metrics_and_no_text_in_logs(live_server: LiveServer) -> None:

@@ -5,12 +5,12 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import api_key
 from qinggan import Analyzer
 from qinggan.config import Settings
 from qinggan.service.app import create_app
 from qinggan.service.apps import App
 from qinggan.service.store import AppStore
+from tests.service.conftest import api_key
 
 
 def _error(response, status: int, code: str) -> str:  # type: ignore[no-untyped-def]

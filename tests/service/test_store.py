@@ -4,11 +4,11 @@ import multiprocessing
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from service_support import charge_many
 
 from qinggan.errors import ConfigError
 from qinggan.service.errors import AppDisabled, QuotaExceeded, RateLimited, UnknownApp
 from qinggan.service.store import MIGRATIONS, AppStore, normalize_url
+from tests.service.service_support import charge_many
 
 NOON = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 
