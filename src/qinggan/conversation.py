@@ -230,7 +230,7 @@ def mood_scores(
     return np.clip(scores, -1.0, 1.0)
 
 
-def _as_scores(scores: Sequence[float]) -> np.ndarray:
+def _as_scores(scores: Sequence[float] | np.ndarray) -> np.ndarray:
     values = np.asarray(scores, dtype=float)
     if values.ndim != 1 or values.size == 0:
         raise InputError(f"expected a non-empty list of turn scores, got shape {values.shape}")
@@ -240,7 +240,7 @@ def _as_scores(scores: Sequence[float]) -> np.ndarray:
     return values
 
 
-def trend_features(scores: Sequence[float]) -> np.ndarray:
+def trend_features(scores: Sequence[float] | np.ndarray) -> np.ndarray:
     """The features of counted scores, in :data:`FEATURE_NAMES` order.
 
     - slope: least-squares slope over turn position rescaled to [0, 1] (so it is the fitted change

@@ -22,6 +22,10 @@ WEIGHTS_FILE = "linear.npz"
 
 class HashedLinearClassifier:
     architecture = "hashed-ngram-linear"
+    # learned state (set by fit or load)
+    classes_: tuple[str, ...]
+    weights_: np.ndarray
+    bias_: np.ndarray
 
     def __init__(
         self,

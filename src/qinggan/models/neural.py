@@ -28,6 +28,10 @@ MIN_LEN = 8  # at least the widest convolution
 
 class CharCNNClassifier:
     architecture = "unit-cnn-onnx"
+    # learned state (set by fit or load)
+    classes_: tuple[str, ...]
+    vocab_: dict[str, int]
+    onnx_bytes_: bytes
 
     def __init__(
         self,

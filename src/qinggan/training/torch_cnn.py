@@ -145,5 +145,7 @@ def _export(network) -> bytes:  # type: ignore[no-untyped-def]
             verbose=False,
         )
         path = Path(tmp) / "model.onnx"
+        if program is None:
+            raise RuntimeError("torch.onnx.export returned no program")
         program.save(str(path))
         return path.read_bytes()
