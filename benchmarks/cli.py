@@ -16,7 +16,7 @@ DEFAULT_REPORT = Path(__file__).resolve().parent / "REPORT.md"
 
 
 def _parser() -> argparse.ArgumentParser:
-    from benchmarks.data import DEFAULT_DATA_DIR
+    from benchmarks.data import DEFAULT_CORPORA_DIR, DEFAULT_DATA_DIR
     from benchmarks.profiles import PROFILES
     from benchmarks.systems import REGISTRY as SYSTEMS
     from benchmarks.tasks import REGISTRY as TASKS
@@ -43,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=DEFAULT_DATA_DIR,
         help=f"shared data (default {DEFAULT_DATA_DIR})",
+    )
+    run.add_argument(
+        "--corpora-dir",
+        type=Path,
+        default=DEFAULT_CORPORA_DIR,
+        help=f"the project's own labelled sets (default {DEFAULT_CORPORA_DIR})",
     )
     run.add_argument(
         "--systems",
@@ -96,7 +102,8 @@ def _list() -> int:
         state = cls.version() or ("installed" if cls.available() else "not installed")
         print(f"system  {name:14s} {state:12s} {cls.description}")
     for name, task in TASKS.items():
-        print(f"task    {name:14s} groups: {', '.join(task.groups)}")
+        groups = ", ".join(task.groups) or "-"
+        print(f"task    {name:14s} {task.description} (data groups: {groups})")
     for name, prof in PROFILES.items():
         print(f"profile {name:14s} {prof}")
     return 0
@@ -130,6 +137,7 @@ def _run(args: argparse.Namespace) -> int:
     from benchmarks.profiles import PROFILES, with_overrides
     from benchmarks.runner import RunConfig, run
     from benchmarks.systems import REGISTRY as SYSTEMS
+    from benchmarks.tasks import REGISTRY as TASKS
 
     profile = PROFILES["quick" if args.quick else "full"]
     profile = with_overrides(
@@ -151,6 +159,13 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    unknown = [t for t in tasks if t not in TASKS]
+    if unknown:
+        print(
+            f"unknown task(s) {', '.join(unknown)}; expected: {', '.join(TASKS)}", file=sys.stderr
+        )
+        return 2
     data_dir = args.data_dir.resolve()
     if not data_dir.is_dir():
         print(f"data directory {data_dir} does not exist (use --data-dir)", file=sys.stderr)
@@ -159,7 +174,8 @@ def _run(args: argparse.Namespace) -> int:
         profile=profile,
         data_dir=data_dir,
         systems=names,
-        tasks=[t.strip() for t in args.tasks.split(",") if t.strip()],
+        tasks=tasks,
+        corpora_dir=args.corpora_dir.resolve(),
         seed=args.seed,
         qinggan_model=args.qinggan_model,
     )

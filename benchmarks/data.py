@@ -17,9 +17,12 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = (REPO_ROOT / ".." / "shared" / "data").resolve()
+# The project's own hand-written sets (customer-service emotions, dialogue emotion, conversations).
+DEFAULT_CORPORA_DIR = REPO_ROOT / "corpora"
 
 OFFICIAL_DEV = "dev"
 PROJECT_DEV = "crc32-dev"
@@ -51,8 +54,12 @@ def is_dev(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Item:
+    """One scored item. ``text`` is what length buckets and subsampling see; ``data`` carries
+    whatever else a task needs (a scene, a second-level label, the turns of a conversation)."""
+
     text: str
     label: str
+    data: Any = field(default=None, compare=False)
 
 
 @dataclass
@@ -107,6 +114,13 @@ def load_dev(data_dir: Path, group: str, name: str) -> Dataset | None:
     if not items:
         return None
     return Dataset(f"{group}/{name}", path, split, items, sorted({i.label for i in items}))
+
+
+def from_items(name: str, path: Path, split: str, items: list[Item]) -> Dataset | None:
+    """A :class:`Dataset` of already converted items; None when there are none."""
+    if not items:
+        return None
+    return Dataset(name, path, split, items, sorted({i.label for i in items}))
 
 
 def discover(data_dir: Path, groups: Sequence[str]) -> list[Dataset]:

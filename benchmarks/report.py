@@ -72,13 +72,14 @@ def write_plots(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:
         )
         for ax, (task_name, task) in zip(axes[:, 0], tasks, strict=True):
             names = list(task["datasets"])
-            width = 0.8 / len(systems)
-            for k, sys_name in enumerate(systems):
+            scored = _task_systems(task, systems) or systems
+            width = 0.8 / len(scored)
+            for k, sys_name in enumerate(scored):
                 vals = [
                     task["datasets"][d]["results"].get(sys_name, {}).get("accuracy", 0.0)
                     for d in names
                 ]
-                xs = [i + (k - (len(systems) - 1) / 2) * width for i in range(len(names))]
+                xs = [i + (k - (len(scored) - 1) / 2) * width for i in range(len(names))]
                 ax.bar(xs, vals, width, label=sys_name, color=_color(sys_name, result))
             ax.set_xticks(range(len(names)))
             ax.set_xticklabels(
@@ -91,7 +92,7 @@ def write_plots(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:
             ax.set_ylabel("accuracy")
             ax.set_title(f"{task_name}: accuracy per dev split ({result['mode']} mode)")
             ax.grid(axis="y", alpha=0.3)
-            ax.legend(fontsize=8, ncol=min(len(systems), 6))
+            ax.legend(fontsize=8, ncol=min(len(scored), 6))
         fig.tight_layout()
         paths["accuracy"] = out_dir / ACCURACY_PNG
         fig.savefig(paths["accuracy"], dpi=110)
@@ -181,6 +182,7 @@ def render(result: dict[str, Any], report_path: Path, plots: dict[str, Path]) ->
     _headline(result, systems, peers, add)
     _accuracy(result, systems, plots, report_path, add)
     _speed(result, systems, peers, plots, report_path, add)
+    _judgements(result, systems, add)
     _load(result, systems, add)
     _notes(result, add)
     return "\n".join(lines) + "\n"
@@ -190,16 +192,21 @@ def _rel(path: Path, report_path: Path) -> str:
     return Path(os.path.relpath(path, report_path.parent)).as_posix()
 
 
+def _task_systems(task: dict[str, Any], systems: list[str]) -> list[str]:
+    """The systems that were scored on at least one dataset of the task, in run order."""
+    return [s for s in systems if any(s in ds["results"] for ds in task["datasets"].values())]
+
+
 def _headline(result: dict[str, Any], systems: list[str], peers: list[str], add) -> None:  # type: ignore[no-untyped-def]
-    if "qinggan" not in systems or not peers:
+    if "qinggan" not in systems:
         return
     add("## Headline")
     add("")
     t = result.get("targets", {})
-    if t.get("ahead_on_every_polarity_dataset") is not None:
+    if peers and t.get("ahead_on_every_polarity_dataset") is not None:
         verdict = "met" if t["ahead_on_every_polarity_dataset"] else "NOT met"
         add(f'- Target "ahead of every peer on every polarity dataset": **{verdict}**.')
-    if t.get("at_least_50x_snownlp") is not None:
+    if peers and t.get("at_least_50x_snownlp") is not None:
         verdict = "met" if t["at_least_50x_snownlp"] else "NOT met"
         speedups = ", ".join(
             f"{b} {_times(x)}" for b, x in t["snownlp_single_thread_speedup"].items()
@@ -207,6 +214,14 @@ def _headline(result: dict[str, Any], systems: list[str], peers: list[str], add)
         add(
             f"- Target \">= {t['snownlp_speedup_target']:.0f}x snownlp's throughput on the same "
             f'texts" (one thread, every length bucket): **{verdict}** ({speedups}).'
+        )
+    if t.get("all_judgements_under_1ms") is not None:
+        verdict = "met" if t["all_judgements_under_1ms"] else "NOT met"
+        add(
+            f'- Target "all judgements of one short text together in under '
+            f'{t["all_judgements_target_us"] / 1000:.0f} ms on one core in batch": **{verdict}** '
+            f"({t['all_judgements_short_us']:,.0f} us per text: polarity + emotions (8) + "
+            "dialogue level 1/2 in the customer_service scene)."
         )
     for task_name, summ in result["summary"].items():
         leads = summ["qinggan_ahead_of_every_peer"]
@@ -216,6 +231,23 @@ def _headline(result: dict[str, Any], systems: list[str], peers: list[str], add)
                 f"- {task_name}: qinggan is ahead of every peer on {sum(leads.values())} of "
                 f"{len(leads)} datasets" + (f" (not on: {', '.join(behind)})." if behind else ".")
             )
+    for task_name, task in result["accuracy"].items():
+        if task_name == "polarity" or not task["datasets"]:
+            continue
+        parts = []
+        for ds_name, ds in task["datasets"].items():
+            m = ds["results"].get("qinggan")
+            if m:
+                extra = (
+                    f", level 2 {_fmt(m['level2_accuracy'], 3)} / {_fmt(m['level2_macro_f1'], 3)}"
+                    if m.get("level2_n")
+                    else ""
+                )
+                parts.append(
+                    f"{ds_name} {_fmt(m['accuracy'], 3)} / {_fmt(m.get('macro_f1'), 3)}{extra}"
+                )
+        if parts:
+            add(f"- {task_name}, qinggan accuracy / macro-F1: " + "; ".join(parts) + ".")
     for peer in peers:
         r = result["ratios"].get(peer, {})
         med = r.get("medium_single_throughput", {}).get("median")
@@ -229,37 +261,47 @@ def _headline(result: dict[str, Any], systems: list[str], peers: list[str], add)
 
 def _accuracy(result, systems, plots, report_path, add) -> None:  # type: ignore[no-untyped-def]
     cfg = result["config"]
+    plotted = False
     for task_name, task in result["accuracy"].items():
         if not task["datasets"]:
             continue
+        names = _task_systems(task, systems)
         add(f"## Accuracy: {task_name}")
+        add("")
+        add(f"{task['description'][:1].upper()}{task['description'][1:]}.")
         add("")
         cap = cfg.get("items_cap_per_dataset")
         add(
-            "All systems are scored on the same items of each dev split"
+            "All systems are scored on the same items of each dataset"
             + (f" (a fixed seeded subsample of at most {cap} items per dataset)." if cap else ".")
         )
-        add("Protocols:")
-        for proto, text in cfg["protocols"].items():
-            add(f"- `{proto}`: {text}")
+        for note in task.get("notes", []):
+            add(f"- {note}.")
+        used = {ds["protocol"] for ds in task["datasets"].values()}
+        protocols = task.get("protocols") or cfg["protocols"]
         add("")
-        if "accuracy" in plots:
+        add("Protocols:")
+        for proto, text in protocols.items():
+            if proto in used:
+                add(f"- `{proto}`: {text}")
+        add("")
+        if "accuracy" in plots and not plotted:
             add(f"![accuracy per dataset per system]({_rel(plots['accuracy'], report_path)})")
             add("")
-        head = "| dataset | protocol | split | items | " + " | ".join(systems) + " |"
+            plotted = True
         add("Accuracy (best in bold):")
         add("")
-        add(head)
-        add("|" + "---|" * (4 + len(systems)))
+        add("| dataset | protocol | split | items | " + " | ".join(names) + " |")
+        add("|" + "---|" * (4 + len(names)))
         for ds_name, ds in task["datasets"].items():
             res = ds["results"]
-            vals = {s: res[s]["accuracy"] for s in systems if s in res}
+            vals = {s: res[s]["accuracy"] for s in names if s in res}
             best = max(vals.values()) if vals else None
             cells = [
                 (f"**{vals[s]:.4f}**" if vals[s] == best else f"{vals[s]:.4f}")
                 if s in vals
                 else "-"
-                for s in systems
+                for s in names
             ]
             add(
                 f"| {ds_name} | {ds['protocol']} | {ds['split']} | {ds['n_eval']}"
@@ -269,54 +311,32 @@ def _accuracy(result, systems, plots, report_path, add) -> None:  # type: ignore
                 + " |"
             )
         add("")
-        add("Macro-F1 (binary and 3-class sets):")
-        add("")
-        add("| dataset | " + " | ".join(systems) + " |")
-        add("|" + "---|" * (1 + len(systems)))
-        for ds_name, ds in task["datasets"].items():
-            if ds["protocol"] == "neutral":
-                continue
-            cells = [_fmt(ds["results"].get(s, {}).get("macro_f1")) for s in systems]
-            add(f"| {ds_name} | " + " | ".join(cells) + " |")
-        add("")
-        add("Per-class F1:")
-        add("")
-        add(
-            "| dataset | system | "
-            + " | ".join(["F1 negative", "F1 neutral", "F1 positive"])
-            + " |"
-        )
-        add("|---|---|---|---|---|")
-        for ds_name, ds in task["datasets"].items():
-            if ds["protocol"] == "neutral":
-                continue
-            for s in systems:
-                m = ds["results"].get(s)
-                if m:
-                    add(
-                        f"| {ds_name} | {s} | "
-                        + " | ".join(
-                            _fmt(m.get(f"f1_{lab}")) for lab in ("negative", "neutral", "positive")
-                        )
-                        + " |"
-                    )
-        add("")
-        add(
-            "Share of items whose 3-way label is neutral on the binary sets (the binary protocol "
-            "ignores it; high values mean the system often abstains):"
-        )
-        add("")
-        add("| dataset | " + " | ".join(systems) + " |")
-        add("|" + "---|" * (1 + len(systems)))
-        for ds_name, ds in task["datasets"].items():
-            if ds["protocol"] != "binary":
-                continue
+        scored = {d: ds for d, ds in task["datasets"].items() if ds["protocol"] != "neutral"}
+        if scored:
+            add("Macro-F1 (over the labels present in each dataset):")
+            add("")
+            add("| dataset | " + " | ".join(names) + " |")
+            add("|" + "---|" * (1 + len(names)))
+            for ds_name, ds in scored.items():
+                cells = [_fmt(ds["results"].get(s, {}).get("macro_f1")) for s in names]
+                add(f"| {ds_name} | " + " | ".join(cells) + " |")
+            add("")
+        _extra_metrics(task, scored, names, add)
+        for prefix, title in task.get("per_class") or [["f1_", "Per-class F1"]]:
+            _per_class(scored, names, prefix, title, add)
+        binary = {d: ds for d, ds in task["datasets"].items() if ds["protocol"] == "binary"}
+        if binary:
             add(
-                f"| {ds_name} | "
-                + " | ".join(_fmt(ds["results"].get(s, {}).get("neutral_rate"), 3) for s in systems)
-                + " |"
+                "Share of items whose 3-way label is neutral on the binary sets (the binary "
+                "protocol ignores it; high values mean the system often abstains):"
             )
-        add("")
+            add("")
+            add("| dataset | " + " | ".join(names) + " |")
+            add("|" + "---|" * (1 + len(names)))
+            for ds_name, ds in binary.items():
+                rates = [_fmt(ds["results"].get(s, {}).get("neutral_rate"), 3) for s in names]
+                add(f"| {ds_name} | " + " | ".join(rates) + " |")
+            add("")
         full = {
             d: ds["qinggan_full_split"]
             for d, ds in task["datasets"].items()
@@ -336,10 +356,49 @@ def _accuracy(result, systems, plots, report_path, add) -> None:  # type: ignore
         keys = sorted({k for v in means.values() for k in v})
         add("| system | " + " | ".join(keys) + " |")
         add("|" + "---|" * (1 + len(keys)))
-        for s in systems:
+        for s in names:
             if s in means:
                 add(f"| {s} | " + " | ".join(_fmt(means[s].get(k)) for k in keys) + " |")
         add("")
+
+
+def _extra_metrics(task, scored, names, add) -> None:  # type: ignore[no-untyped-def]
+    cols = task.get("extra_metrics") or []
+    if not cols or not scored:
+        return
+    add("| dataset | system | " + " | ".join(title for _, title in cols) + " |")
+    add("|" + "---|" * (2 + len(cols)))
+    for ds_name, ds in scored.items():
+        for s in names:
+            m = ds["results"].get(s)
+            if m:
+                add(f"| {ds_name} | {s} | " + " | ".join(_fmt(m.get(k)) for k, _ in cols) + " |")
+    add("")
+
+
+def _per_class(scored, names, prefix: str, title: str, add) -> None:  # type: ignore[no-untyped-def]
+    labels = sorted(
+        {
+            k.removeprefix(prefix)
+            for ds in scored.values()
+            for m in ds["results"].values()
+            for k in m
+            if k.startswith(prefix)
+        }
+    )
+    if not labels:
+        return
+    add(f"{title} (`-`: label absent from that dataset):")
+    add("")
+    add("| dataset | system | " + " | ".join(f"F1 {lab}" for lab in labels) + " |")
+    add("|" + "---|" * (2 + len(labels)))
+    for ds_name, ds in scored.items():
+        for s in names:
+            m = ds["results"].get(s)
+            if m:
+                cells = " | ".join(_fmt(m.get(f"{prefix}{lab}")) for lab in labels)
+                add(f"| {ds_name} | {s} | {cells} |")
+    add("")
 
 
 def _speed(result, systems, peers, plots, report_path, add) -> None:  # type: ignore[no-untyped-def]
@@ -432,6 +491,68 @@ def _speed(result, systems, peers, plots, report_path, add) -> None:  # type: ig
         add("")
     if "speed_vs_accuracy" in plots:
         add(f"![speed vs accuracy]({_rel(plots['speed_vs_accuracy'], report_path)})")
+        add("")
+
+
+def _judgements(result, systems, add) -> None:  # type: ignore[no-untyped-def]
+    js = result["speed"].get("judgements") or {}
+    if not js:
+        return
+    cfg = result["config"]
+    prof = cfg["profile"]
+    short = result["speed"]["buckets"].get("short", {})
+    add("## Speed of each judgement (short texts, one thread)")
+    add("")
+    add(
+        f"The {short.get('n_texts', '?')} short texts of the speed table (<= 30 chars, mean "
+        f"{_fmt(short.get('mean_chars'), 1)}), one thread, each judgement's batch call on all of "
+        f"them: two warm-up calls (lazily loaded models load there), then {prof['rounds']} "
+        f"timed round(s) of about {prof['round_target_s']} s; texts/s median [min-max], "
+        "`us/text` = wall time per text of the median round, `CPU us/text` = this process's "
+        "CPU time per text (other load on the machine cannot inflate it; CPU/wall well below 1 "
+        "means the pinned CPU was shared). Single call: the call on one text (trend: one "
+        "conversation of that many texts) one after another. The trend judgement runs "
+        "`analyze_conversation` on conversations cut from the same texts; its rates are per "
+        "text (turn). `all of one text` runs polarity, emotions (8 classes) and dialogue "
+        "emotion (level 1 and 2, customer_service scene) on the same texts, so its `us/text` is "
+        "the cost of every judgement of one short text together."
+    )
+    add("")
+    add(
+        "| judgement | system | call | texts x reps | texts/s [min-max] | us/text | CPU us/text "
+        "| single call p50 ms | p99 ms | CPU/wall |"
+    )
+    add("|---|---|---|---|---|---|---|---|---|---|")
+    order: list[str] = []
+    for s in systems:
+        for j in js.get(s, {}):
+            if j not in order:
+                order.append(j)
+    for j in order:
+        for s in systems:
+            r = js.get(s, {}).get(j)
+            if not r:
+                continue
+            st, lat = r["texts_per_s"], r["latency"]
+            per_call = f" ({r['call_texts']} texts)" if r.get("call_texts", 1) > 1 else ""
+            add(
+                f"| {j} | {s} | {r['description']} | {r['n_texts']} x {r['reps']} | "
+                f"{_rate(st['median'])} [{_rate(st['min'])}-{_rate(st['max'])}] | "
+                f"{r['us_per_text']:,.1f} | {_fmt(r.get('cpu_us_per_text'), 1)} | "
+                f"{lat['p50_ms']:.3f}{per_call} | {lat['p99_ms']:.3f} | "
+                f"{r['cpu_per_wall']:.2f} |"
+            )
+    add("")
+    t = result.get("targets", {})
+    if t.get("all_judgements_under_1ms") is not None:
+        verdict = "met" if t["all_judgements_under_1ms"] else "NOT met"
+        cpu = js.get("qinggan", {}).get("all of one text", {}).get("cpu_us_per_text")
+        add(
+            f"Target (issue 4) all judgements of one short text together under "
+            f"{t['all_judgements_target_us']:,.0f} us on one core in batch: **{verdict}** "
+            f"({t['all_judgements_short_us']:,.0f} us wall time per text"
+            + (f", {cpu:,.0f} us CPU time)." if cpu else ").")
+        )
         add("")
 
 

