@@ -27,6 +27,10 @@ def serve_cli(
     log_level: Annotated[
         str | None, typer.Option(help="debug, info, warning or error (default info).")
     ] = None,
+    worker: Annotated[
+        bool | None,
+        typer.Option("--worker/--no-worker", help="Run a job worker in each server process."),
+    ] = None,
 ) -> None:
     """Serve the native API (/api/v1), the vendor dialects, /docs, /healthz and /metrics.
 
@@ -44,6 +48,8 @@ def serve_cli(
     logging.getLogger("qinggan").setLevel(settings.log_level.upper())
     # worker processes rebuild the same settings from the environment
     os.environ.update(settings.to_env())
+    if worker is not None:
+        os.environ["QINGGAN_JOBS_IN_PROCESS_WORKER"] = "1" if worker else "0"
     stderr.print(f"qinggan serving on http://{settings.host}:{settings.port} (docs at /docs)")
     uvicorn.run(
         "qinggan.service.app:create_app_from_env",

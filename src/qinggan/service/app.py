@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,7 +15,8 @@ from fastapi.responses import JSONResponse, Response
 from qinggan._version import __version__
 from qinggan.config import Settings
 from qinggan.engine import Analyzer
-from qinggan.service import handlers
+from qinggan.jobs.model import JobSettings
+from qinggan.service import archive_routes, handlers
 from qinggan.service.access import Access
 from qinggan.service.context import Services, get_services
 from qinggan.service.inference import Inference
@@ -52,10 +54,13 @@ def create_app(
     store: AppStore | None = None,
     *,
     dialects: Sequence[Dialect] | None = None,
+    jobs: JobSettings | None = None,
 ) -> FastAPI:
     """The HTTP service. Start-up opens ``store`` (or one on ``settings.db_url``) and migrates
     it, and loads every model of ``analyzer`` (or of one built from ``settings``). ``dialects``
-    defaults to every installed vendor dialect; the native API is always there."""
+    defaults to every installed vendor dialect; the native API is always there. ``jobs``: the
+    job system's settings (default: no worker thread in this process)."""
+    job_settings = jobs if jobs is not None else JobSettings(in_process_worker=False)
     settings = settings if settings is not None else Settings()
     chosen = [native_dialect(), *(discover_dialects() if dialects is None else dialects)]
     registry = DialectRegistry(chosen)
@@ -83,10 +88,14 @@ def create_app(
             metrics=metrics,
             dialects=registry,
         )
+        running = await anyio.to_thread.run_sync(
+            archive_routes.start_jobs, app, opened.url, engine, job_settings
+        )
         logger.info("qinggan %s ready (%s)", __version__, opened.backend)
         try:
             yield
         finally:
+            await anyio.to_thread.run_sync(running.close)
             inference.close()
             if own_store:
                 opened.close()
@@ -121,6 +130,7 @@ def create_app(
 
     for dialect in chosen:
         app.include_router(dialect.router)
+    app.include_router(archive_routes.router)
     return app
 
 
@@ -129,7 +139,7 @@ def create_app_from_env() -> FastAPI:
     server entry point also sends the ``qinggan`` logs to stderr at ``log_level``."""
     settings = Settings.from_env()
     configure_logging(settings.log_level)
-    return create_app(settings)
+    return create_app(settings, jobs=JobSettings.from_env(os.environ))
 
 
 def configure_logging(level: str) -> None:

@@ -18,9 +18,13 @@ and every submitted message each time, ``sentiment_result`` 0 none, 1 positive, 
 known, or a per-item ``errcode``/``errmsg``.
 
 The job handling sits behind :class:`SentimentJobs` (``create``/``get``), kept in the app state
-under :data:`JOBS_STATE`. Until the message archive exists (a later issue adds it, with a durable
-job store), :class:`InMemorySentimentJobs` answers at once over the engine: a msgid whose text it
-does not know (all of them, with the default empty archive) gets the per-item error 710602.
+under :data:`JOBS_STATE`. The service installs :class:`StoreSentimentJobs` at start-up: durable
+jobs over the message archive (:mod:`qinggan.jobs`), analysed by workers; ``status`` stays 0 until
+every item is resolved. :class:`InMemorySentimentJobs` (answers at once over an in-memory archive)
+remains for tests and embedding. Sentiment: neutral is reported as 0 (no sentiment), since WeCom
+has no neutral. Besides the app's daily call quota, the job store counts the distinct messages of
+each organisation (app) per UTC day (100,000 by default, ``QINGGAN_JOBS_DAILY_QUOTA``) in the same
+transaction that creates the job; a job over it gets 45009 and nothing of it is counted there.
 
 Codes (``errcode``; every answer is HTTP 200, except an unknown path, HTTP 404):
 
@@ -47,8 +51,10 @@ Codes (``errcode``; every answer is HTTP 200, except an unknown path, HTTP 404):
 ======  ===================================================================================
 
 Per-item codes (ours; the seed shows 710601 without naming it): 710601 repeated msgid (in
-``fail_list``); 710602 message unknown (no archive yet); 710603 content cannot be analysed
-(empty or invalid text).
+``fail_list``); 710602 message not in the archive; 710603 content cannot be analysed (empty or
+invalid text); 710604 ``secret_key`` does not decrypt the message (malformed, or the AES-GCM tag
+fails); 710605 message type not analysed (only text, voice, audio); 710606 voice or audio message
+without a transcript; 710607 analysis failed repeatedly (the job then ends with status 2).
 """
 
 from __future__ import annotations
@@ -65,6 +71,7 @@ from enum import StrEnum
 from hashlib import sha256
 from typing import Any, Protocol
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -73,7 +80,7 @@ from qinggan.results import ItemError, PolarityResult
 from qinggan.service.access import secret_proof
 from qinggan.service.apps import App
 from qinggan.service.context import client_ip, get_services
-from qinggan.service.errors import ServiceError
+from qinggan.service.errors import QuotaExceeded, ServiceError
 from qinggan.service.registry import Dialect
 
 NAME = "wecom"
@@ -123,6 +130,10 @@ class ItemProblem(StrEnum):
     DUPLICATE = "duplicate"
     UNKNOWN_MESSAGE = "unknown_message"
     UNUSABLE_CONTENT = "unusable_content"
+    WRONG_KEY = "wrong_key"
+    UNSUPPORTED_TYPE = "unsupported_type"
+    NO_TRANSCRIPT = "no_transcript"
+    INTERNAL = "internal"
 
 
 #: the one label table: canonical values -> WeCom numbers and per-item codes
@@ -132,6 +143,10 @@ ITEM_CODES: dict[ItemProblem, tuple[int, str]] = {
     ItemProblem.DUPLICATE: (710601, "duplicate msgid; the first occurrence is used"),
     ItemProblem.UNKNOWN_MESSAGE: (710602, "message not found in the archive"),
     ItemProblem.UNUSABLE_CONTENT: (710603, "message content cannot be analysed"),
+    ItemProblem.WRONG_KEY: (710604, "secret_key does not decrypt the message"),
+    ItemProblem.UNSUPPORTED_TYPE: (710605, "message type not supported"),
+    ItemProblem.NO_TRANSCRIPT: (710606, "voice or audio message without a transcript"),
+    ItemProblem.INTERNAL: (710607, "analysis failed; submit the message again"),
 }
 
 
@@ -217,6 +232,40 @@ class InMemorySentimentJobs:
         if entry is None or not hmac.compare_digest(entry[0], owner):
             return None
         return entry[1]
+
+
+class StoreSentimentJobs:
+    """Durable jobs in a :class:`qinggan.jobs.store.JobStore` (results written by workers)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    async def create(self, owner: str, messages: Sequence[JobMessage]) -> str:
+        from qinggan.jobs.model import JobQuotaExceeded, TaskItem
+
+        items = [TaskItem(m.msgid, m.secret_key) for m in messages]
+        try:
+            created = await anyio.to_thread.run_sync(self.store.create_job, owner, items)
+        except JobQuotaExceeded as exc:
+            raise QuotaExceeded(str(exc), app_id=owner) from None
+        return str(created.jobid)
+
+    async def get(self, owner: str, jobid: str) -> JobView | None:
+        from qinggan.jobs.model import JobStatus as StoredStatus
+
+        view = await anyio.to_thread.run_sync(lambda: self.store.get_job(jobid, org=owner))
+        if view is None:
+            return None
+        status = {StoredStatus.DONE: JobStatus.DONE, StoredStatus.FAILED: JobStatus.FAILED}
+        items = tuple(
+            JobItem(
+                item.msgid,
+                sentiment=item.sentiment,
+                problem=None if item.problem is None else ItemProblem(item.problem.value),
+            )
+            for item in view.items
+        )
+        return JobView(status.get(view.status, JobStatus.RUNNING), items)
 
 
 def install_jobs(app: FastAPI, jobs: SentimentJobs) -> None:
