@@ -1,0 +1,45 @@
+"""The Ray path gives the same labels as the local path on the same Parquet file."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+from qinggan.bulk import BulkJob, parse_tasks, run_local, run_ray
+
+if importlib.util.find_spec("ray") is None and os.environ.get("CI") != "true":
+    pytest.skip("ray is missing: pip install 'qinggan[distributed]'", allow_module_level=True)
+
+
+# Ray's own deprecation warnings, raised inside ray (e.g. ray.data.context), not by our code
+pytestmark = [
+    pytest.mark.filterwarnings(r"ignore::DeprecationWarning:ray\..*"),
+    pytest.mark.filterwarnings(r"ignore::FutureWarning:ray\..*"),
+]
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="warning")
+    yield ray
+    ray.shutdown()
+
+
+def test_bulk_ray_same_labels_as_local(local_ray, make_input, read_rows, layout, tmp_path: Path):
+    src = make_input("parquet")
+    plan = parse_tasks("polarity,emotion7")
+    local_out, ray_out = tmp_path / "local.parquet", tmp_path / "ray.parquet"
+    run_local(BulkJob(src, local_out, plan, chunk_size=layout["chunk"]))
+    summary = run_ray(BulkJob(src, ray_out, plan, chunk_size=layout["chunk"], workers=2))
+    local_rows, ray_rows = read_rows(local_out), read_rows(ray_out)
+    assert len(ray_rows) == len(local_rows) == layout["rows"] == summary["rows"]
+    assert [r["id"] for r in ray_rows] == [r["id"] for r in local_rows]  # order kept
+    for name in ("polarity", "emotion7", "emotion7_intensity"):
+        assert [r[name] for r in ray_rows] == [r[name] for r in local_rows], name
+    assert [bool(r["error"]) for r in ray_rows] == [bool(r["error"]) for r in local_rows]
+    assert summary["runner"] == "ray" and summary["rows_failed"] == 2
