@@ -18,6 +18,7 @@ from qinggan.engine import Analyzer
 from qinggan.jobs.model import JobSettings
 from qinggan.service import archive_routes, handlers
 from qinggan.service.access import Access
+from qinggan.service.console import router as console_router
 from qinggan.service.context import Services, get_services
 from qinggan.service.inference import Inference
 from qinggan.service.metrics import Metrics
@@ -131,6 +132,7 @@ def create_app(
     for dialect in chosen:
         app.include_router(dialect.router)
     app.include_router(archive_routes.router)
+    app.include_router(console_router)
     return app
 
 

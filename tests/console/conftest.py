@@ -1,0 +1,143 @@
+"""Fixtures of the console tests: a real uvicorn server on loopback (tiny models, one app) and a
+headless Debian Chromium driven by Playwright for Python (``scripts/install-browser``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+
+from qinggan.config import Settings
+from qinggan.service.store import AppStore
+from tests.service.conftest import EMOTION, POLARITY, TALK, _train, free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+
+
+@dataclass(frozen=True, slots=True)
+class Console:
+    base_url: str
+    app_id: str
+    secret: str
+    models: dict[str, Path]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-API-Key": f"{self.app_id}:{self.secret}"}
+
+    def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        return httpx.post(f"{self.base_url}/api/v1/{path}", json=body, headers=self.headers)
+
+
+@pytest.fixture(scope="session")
+def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """``qinggan``'s server (``create_app_from_env``) on a free loopback port, one native app."""
+    pytest.importorskip("sklearn")
+    root = tmp_path_factory.mktemp("console")
+    models = {
+        "polarity_model": _train(root / "polarity", "polarity", POLARITY),
+        "emotion_model": _train(root / "emotion", "emotion", EMOTION),
+        "talk_model": _train(root / "talk", "talk-emotion", TALK),
+    }
+    db_url = f"sqlite:///{root / 'console.db'}"
+    store = AppStore.open(db_url)
+    app = store.add_app("console", dialects=["native"], daily_quota=10_000, rps=0)
+    store.close()
+    port = free_port()
+    settings = Settings(
+        db_url=db_url, port=port, log_level="warning", **{k: str(v) for k, v in models.items()}
+    )
+    env = {**os.environ, **settings.to_env(), "PYTHONUNBUFFERED": "1"}
+    log = root / "server.log"
+    command = [
+        sys.executable, "-m", "uvicorn", "qinggan.service.app:create_app_from_env", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+    ]  # fmt: skip
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the server exited early:\n{log.read_text(errors='replace')}")
+            try:
+                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("the server did not answer /healthz within 60 s")
+            time.sleep(0.1)
+        yield Console(base_url, app.app_id, app.secret, models)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _browser_missing() -> str | None:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing (run scripts/install-browser)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright (the Python package) is not installed"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright; skipped when either is missing (a
+    failure instead under CI=true)."""
+    missing = _browser_missing()
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(missing)
+        pytest.skip(missing)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any, console_server: Console) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="zh-CN")
+    opened = context.new_page()
+    opened.set_default_timeout(10_000)
+    yield opened
+    context.close()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def sign_in(page: Any, console: Console) -> None:
+    page.goto(console.base_url + "/")
+    page.get_by_label("应用 ID").fill(console.app_id)
+    page.get_by_label("密钥").fill(console.secret)
+    page.get_by_role("button", name="登录").click()
+    page.locator("#app").wait_for(state="visible")
