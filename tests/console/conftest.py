@@ -42,7 +42,7 @@ class Console:
         return httpx.post(f"{self.base_url}/api/v1/{path}", json=body, headers=self.headers)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     """``qinggan``'s server (``create_app_from_env``) on a free loopback port, one native app."""
     pytest.importorskip("sklearn")
@@ -102,7 +102,7 @@ def _browser_missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     """Debian's Chromium, headless, driven by Playwright; skipped when either is missing (a
     failure instead under CI=true)."""
