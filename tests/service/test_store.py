@@ -5,9 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from qinggan.database import normalize_url
 from qinggan.errors import ConfigError
 from qinggan.service.errors import AppDisabled, QuotaExceeded, RateLimited, UnknownApp
-from qinggan.service.store import MIGRATIONS, AppStore, normalize_url
+from qinggan.service.store import MIGRATIONS, AppStore
 from tests.service.service_support import charge_many
 
 NOON = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)

@@ -26,9 +26,8 @@ from __future__ import annotations
 
 import secrets
 import time
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -37,8 +36,6 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Connection,
-    DateTime,
-    Engine,
     Float,
     Index,
     Integer,
@@ -53,19 +50,23 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    create_engine,
     delete,
-    event,
     exists,
     func,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
 
-from qinggan.errors import ConfigError
+from qinggan.database import (
+    Migration,
+    applied_migrations,
+    make_engine,
+    migrate,
+    normalize_url,
+    reading,
+    writing,
+)
 from qinggan.jobs.archive import ArchiveMessage
 from qinggan.jobs.model import (
     MAX_MESSAGES,
@@ -88,12 +89,6 @@ from qinggan.labels import Polarity
 metadata = MetaData()
 _Id = BigInteger().with_variant(Integer, "sqlite")  # an INTEGER PRIMARY KEY is SQLite's rowid
 
-migrations_table = Table(
-    "qinggan_migrations",
-    metadata,
-    Column("name", String(200), primary_key=True),
-    Column("applied_at", DateTime(timezone=True), nullable=False),
-)
 archive_table = Table(
     "archive_messages",
     metadata,
@@ -158,49 +153,8 @@ def _create_jobs(conn: Connection) -> None:
 
 
 #: ordered, named, never edited once released: append new ones at the end
-MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
-    ("jobs_0001_archive_jobs_items_quota", _create_jobs),
-)
-#: the same advisory lock as the app store's migrations: one runner at a time
-_MIGRATION_LOCK = zlib.crc32(b"qinggan_migrations")
+MIGRATIONS: tuple[Migration, ...] = (("jobs_0001_archive_jobs_items_quota", _create_jobs),)
 _PARAMS = 900  # rows per IN (...) list, well under every driver's limit
-
-
-def normalize_url(url: str) -> str:
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            url = "postgresql+psycopg://" + url[len(prefix) :]
-    try:
-        backend = make_url(url).get_backend_name()
-    except Exception:
-        raise ConfigError(f"not a database URL: {url!r}") from None
-    if backend not in ("sqlite", "postgresql"):
-        raise ConfigError(
-            f"unsupported database {backend!r}; expected sqlite:///FILE or "
-            "postgresql+psycopg://USER@HOST/DB"
-        )
-    return url
-
-
-def _engine(url: str) -> Engine:
-    if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
-        cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000"):
-            cursor.execute(f"PRAGMA {pragma}")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Connection) -> None:
-        readonly = conn.get_execution_options().get("qinggan_readonly", False)
-        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
-
-    return engine
 
 
 def _chunks(values: Sequence[Any], size: int = _PARAMS) -> Iterator[Sequence[Any]]:
@@ -244,7 +198,7 @@ class JobStore:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.url = normalize_url(url)
-        self.engine = _engine(self.url)
+        self.engine = make_engine(self.url, pool_size=5, max_overflow=10)
         self.backend = self.engine.dialect.name
         self.settings = settings if settings is not None else JobSettings()
         self.clock = clock
@@ -265,39 +219,19 @@ class JobStore:
     def close(self) -> None:
         self.engine.dispose()
 
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
-            yield conn
+    def _write(self) -> AbstractContextManager[Connection]:
+        return writing(self.engine)
 
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        with self.engine.connect().execution_options(qinggan_readonly=True) as conn, conn.begin():
-            yield conn
+    def _read(self) -> AbstractContextManager[Connection]:
+        return reading(self.engine)
 
     # -- migrations ----------------------------------------------------------------------------
     def migrate(self) -> list[str]:
         """Apply the missing job migrations in order; the names applied now."""
-        applied_now = []
-        with self._write() as conn:
-            if self.backend == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-            migrations_table.create(conn, checkfirst=True)
-            done = set(conn.execute(select(migrations_table.c.name)).scalars())
-            for name, apply in MIGRATIONS:
-                if name in done:
-                    continue
-                apply(conn)
-                conn.execute(
-                    migrations_table.insert().values(name=name, applied_at=datetime.now(UTC))
-                )
-                applied_now.append(name)
-        return applied_now
+        return migrate(self.engine, MIGRATIONS)
 
     def applied_migrations(self) -> list[str]:
-        with self._read() as conn:
-            names = conn.execute(select(migrations_table.c.name)).scalars()
-            return sorted(n for n in names if n.startswith("jobs_"))
+        return applied_migrations(self.engine, "jobs_")
 
     # -- archive -------------------------------------------------------------------------------
     def import_messages(self, org: str, messages: Sequence[ArchiveMessage]) -> tuple[int, int, int]:

@@ -34,9 +34,8 @@ import re
 import sqlite3
 import threading
 import time
-import zlib
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -54,15 +53,20 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    create_engine,
     delete,
-    event,
     select,
-    text,
     update,
 )
-from sqlalchemy.engine import make_url
 
+from qinggan.database import (
+    Migration,
+    applied_migrations,
+    make_engine,
+    migrate,
+    normalize_url,
+    reading,
+    writing,
+)
 from qinggan.errors import ConfigError
 from qinggan.service.apps import (
     DEFAULT_DAILY_QUOTA,
@@ -79,12 +83,6 @@ from qinggan.service.errors import AppDisabled, QuotaExceeded, RateLimited, Unkn
 
 metadata = MetaData()
 
-migrations_table = Table(
-    "qinggan_migrations",
-    metadata,
-    Column("name", String(200), primary_key=True),
-    Column("applied_at", DateTime(timezone=True), nullable=False),
-)
 apps_table = Table(
     "apps",
     metadata,
@@ -178,55 +176,12 @@ def _create_apps(conn: Connection) -> None:
 
 
 #: ordered, named, never edited once released: append new ones at the end
-MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
-    ("service_0001_apps_usage_rate", _create_apps),
-)
-_MIGRATION_LOCK = zlib.crc32(b"qinggan_migrations")
+MIGRATIONS: tuple[Migration, ...] = (("service_0001_apps_usage_rate", _create_apps),)
 #: how long a SQLite charge waits for another process's write lock before giving up
 SQLITE_BUSY_TIMEOUT_S = 30.0
 #: SQLite charges between two WAL checkpoints of a process (a few pages each: the WAL stays
 #: within some megabytes)
 CHECKPOINT_EVERY = 300
-
-
-def normalize_url(url: str) -> str:
-    """``postgresql://`` and ``postgres://`` mean psycopg 3; SQLite and PostgreSQL only."""
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            url = "postgresql+psycopg://" + url[len(prefix) :]
-    try:
-        backend = make_url(url).get_backend_name()
-    except Exception:
-        raise ConfigError(f"not a database URL: {url!r}") from None
-    if backend not in ("sqlite", "postgresql"):
-        raise ConfigError(
-            f"unsupported database {backend!r} in the URL; expected sqlite:///FILE or "
-            "postgresql+psycopg://USER@HOST/DB"
-        )
-    return url
-
-
-def make_engine(url: str) -> Engine:
-    url = normalize_url(url)
-    if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # transactions begin where we say, see below
-        cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000"):
-            cursor.execute(f"PRAGMA {pragma}")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Connection) -> None:
-        # writers take the lock up front: no upgrade deadlocks, counting is serialised
-        readonly = conn.get_execution_options().get("qinggan_readonly", False)
-        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
-
-    return engine
 
 
 class AppStore:
@@ -261,38 +216,19 @@ class AppStore:
                 self._counter = None
         self.engine.dispose()
 
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
-            yield conn
+    def _write(self) -> AbstractContextManager[Connection]:
+        return writing(self.engine)
 
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        with self.engine.connect().execution_options(qinggan_readonly=True) as conn, conn.begin():
-            yield conn
+    def _read(self) -> AbstractContextManager[Connection]:
+        return reading(self.engine)
 
     # -- migrations ----------------------------------------------------------------------------
     def migrate(self) -> list[str]:
         """Apply the missing migrations in order; returns the names applied now."""
-        applied_now = []
-        with self._write() as conn:
-            if self.backend == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-            migrations_table.create(conn, checkfirst=True)
-            done = set(conn.execute(select(migrations_table.c.name)).scalars())
-            for name, apply in MIGRATIONS:
-                if name in done:
-                    continue
-                apply(conn)
-                conn.execute(
-                    migrations_table.insert().values(name=name, applied_at=datetime.now(UTC))
-                )
-                applied_now.append(name)
-        return applied_now
+        return migrate(self.engine, MIGRATIONS)
 
     def applied_migrations(self) -> list[str]:
-        with self._read() as conn:
-            return list(conn.execute(select(migrations_table.c.name)).scalars())
+        return applied_migrations(self.engine, "service_")
 
     # -- apps ----------------------------------------------------------------------------------
     def add_app(
