@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -80,37 +81,26 @@ def _train(
         )
 
 
-@app.command("polarity")
-def train_polarity_cli(
-    output: OutputOpt,
-    config: ConfigOpt = None,
-    data: DataOpt = None,
-    dev: DevOpt = None,
-    architecture: ArchOpt = "linear",
-) -> None:
-    """Polarity: positive / negative / neutral (a file without neutral trains a binary model)."""
-    _train("polarity", output, config, data, dev, architecture)
+TASK_HELP = {
+    "polarity": "Polarity: positive / negative / neutral (without neutral rows: a binary model).",
+    "emotion": "Customer-service emotions: other, anxiety, anger, happy, lost, sad, fear, satiric.",
+    "talk-emotion": "Chit-chat level-2 emotions: like, happy, angry, disgusting, fearful, sad.",
+}
 
 
-@app.command("emotion")
-def train_emotion_cli(
-    output: OutputOpt,
-    config: ConfigOpt = None,
-    data: DataOpt = None,
-    dev: DevOpt = None,
-    architecture: ArchOpt = "linear",
-) -> None:
-    """Customer-service emotions (other, anxiety, anger, happy, lost, sad, fear, satiric)."""
-    _train("emotion", output, config, data, dev, architecture)
+def _command(task: str) -> Callable[..., None]:
+    def command(
+        output: OutputOpt,
+        config: ConfigOpt = None,
+        data: DataOpt = None,
+        dev: DevOpt = None,
+        architecture: ArchOpt = "linear",
+    ) -> None:
+        _train(task, output, config, data, dev, architecture)
+
+    command.__doc__ = TASK_HELP[task]
+    return command
 
 
-@app.command("talk-emotion")
-def train_talk_cli(
-    output: OutputOpt,
-    config: ConfigOpt = None,
-    data: DataOpt = None,
-    dev: DevOpt = None,
-    architecture: ArchOpt = "linear",
-) -> None:
-    """Chit-chat level-2 dialogue emotions (like, happy, angry, disgusting, fearful, sad)."""
-    _train("talk-emotion", output, config, data, dev, architecture)
+for _task in TASK_LABELS:
+    app.command(_task)(_command(_task))
