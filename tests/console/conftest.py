@@ -44,7 +44,8 @@ class Console:
 
 @pytest.fixture(scope="package")
 def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    """``qinggan``'s server (``create_app_from_env``) on a free loopback port, one native app."""
+    """``qinggan``'s server (``create_app_from_env``, with its in-process job worker) on a free
+    loopback port, one app allowed every dialect."""
     pytest.importorskip("sklearn")
     root = tmp_path_factory.mktemp("console")
     models = {
@@ -54,13 +55,16 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console
     }
     db_url = f"sqlite:///{root / 'console.db'}"
     store = AppStore.open(db_url)
-    app = store.add_app("console", dialects=["native"], daily_quota=10_000, rps=0)
+    dialects = ["native", "jd", "jumdata", "iflytek", "wecom"]
+    app = store.add_app("console", dialects=dialects, daily_quota=10_000, rps=0)
     store.close()
     port = free_port()
     settings = Settings(
         db_url=db_url, port=port, log_level="warning", **{k: str(v) for k, v in models.items()}
     )
-    env = {**os.environ, **settings.to_env(), "PYTHONUNBUFFERED": "1"}
+    # the in-process job worker is on by default; poll often so a small job ends quickly
+    jobs_env = {"QINGGAN_JOBS_IN_PROCESS_WORKER": "true", "QINGGAN_JOBS_POLL_S": "0.1"}
+    env = {**os.environ, **settings.to_env(), **jobs_env, "PYTHONUNBUFFERED": "1"}
     log = root / "server.log"
     command = [
         sys.executable, "-m", "uvicorn", "qinggan.service.app:create_app_from_env", "--factory",

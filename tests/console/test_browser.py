@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -127,3 +128,57 @@ def test_phone_screen_and_english(browser: Any, console_server: Console, width: 
         screenshot(page, "phone-en")
     finally:
         context.close()
+
+
+def test_jobs_start_poll_and_download(page: Any, console_server: Console) -> None:
+    from playwright.sync_api import expect
+
+    sign_in(page, console_server)
+    page.get_by_role("tab", name="任务").click()
+    lines = [
+        {"msgid": "J1", "msgtype": "text", "content": "非常满意，下次还会再来"},
+        {"msgid": "J2", "msgtype": "text", "content": "气死我了，我要投诉你们"},
+        {"msgid": "J3", "msgtype": "image"},
+    ]
+    jsonl = "\n".join(json.dumps({**x, "conversation_id": "j"}, ensure_ascii=False) for x in lines)
+    page.get_by_label("JSONL 消息").fill(jsonl)
+    page.get_by_role("button", name="导入").click()
+    page.locator("#import-result table").wait_for()
+    page.get_by_role("button", name="开始任务").click()
+    progress = page.locator("#job-progress")
+    expect(progress).to_have_attribute("data-status", "1", timeout=20_000)
+    assert progress.get_attribute("data-done") == progress.get_attribute("data-total") == "3"
+    assert "3/3" in progress.inner_text()
+    rows = page.locator("#job-results tr[data-msgid]")
+    assert rows.count() == 3
+    sentiments = {
+        msgid: page.locator(f"#job-results tr[data-msgid={msgid}] [data-k=sentiment]").inner_text()
+        for msgid in ("J1", "J2")
+    }
+    assert sentiments == {"J1": "positive", "J2": "negative"}
+    link = page.get_by_role("link", name="下载 JSONL")
+    assert link.get_attribute("href").startswith("blob:")
+    with page.expect_download() as info:
+        link.click()
+    text = Path(info.value.path()).read_text(encoding="utf-8")
+    results = [json.loads(line) for line in text.splitlines() if line.strip()]
+    assert [r["msgid"] for r in results] == ["J1", "J2", "J3"]
+    assert results[0]["sentiment_result"] == 1 and results[2]["errcode"] != 0
+    screenshot(page, "job-results")
+
+
+def test_header_shows_the_calls_left_today(page: Any, console_server: Console) -> None:
+    from playwright.sync_api import expect
+
+    sign_in(page, console_server)
+    usage = page.locator("#usage")
+    expect(usage).to_be_visible()
+    first = int(usage.get_attribute("data-remain"))
+    assert 0 <= first < 10_000 and "今日剩余调用" in usage.inner_text()
+    page.get_by_label("文本（每行一条）").fill("很好")
+    page.get_by_role("button", name="分析").click()
+    page.locator("#results .result").first.wait_for()
+    expect(usage).not_to_have_attribute("data-remain", str(first))
+    after = int(usage.get_attribute("data-remain"))
+    assert after < first
+    assert str(after) in usage.inner_text()

@@ -10,12 +10,19 @@
       dialogue: "对话情绪", classes: "情绪类别", scene: "场景", sceneDefault: "通用",
       sceneTalk: "闲聊", sceneTask: "任务", sceneCs: "客服", analyze: "分析", speaker: "说话人",
       customer: "客户", agent: "客服", turn: "这一轮", addTurn: "添加", clear: "清空", trend: "趋势",
-      jobsHint: "粘贴 JSONL 消息导入本应用的消息存档（WeCom 任务读取它）。创建任务需要 WeCom 令牌，本页暂不提供。",
+      jobsHint: "粘贴 JSONL 消息导入本应用的消息存档，然后开始一个 WeCom 情感任务（明文消息）。",
+      startJob: "开始任务", downloadJsonl: "下载 JSONL", jobRunning: "进行中", jobDone: "已完成",
+      jobFailed: "失败", col_msgid: "消息 ID", col_sentiment: "情感", col_errcode: "错误码",
+      col_errmsg: "说明", remain: "今日剩余调用：", unlimited: "不限",
       jsonl: "JSONL 消息", import: "导入", explain: "哪些字推动了结果（绿=正面，红=负面）",
       intensity: "强度", level1: "一级", level2: "二级", replies: "建议回复", flagged: "⚠ 高强度",
       badLogin: "凭据无效", signedIn: "已登录：", ms: "毫秒", badLine: "第 {n} 行不是 JSON",
       read: "读取", inserted: "新增", updated: "更新", unchanged: "未变", bad: "错误",
       turn_good: "好转", turn_bad: "变差", keep_smooth: "平稳", chartTitle: "每轮得分",
+      tabExamples: "示例", examplesHint: "本应用的调用示例；签名按当前时间在浏览器里算出，5 分钟内有效。",
+      exRefresh: "重新生成", copy: "复制", noSubtle: "此页面不是安全上下文（需 HTTPS 或本机），无法计算 sha256",
+      exNative: "原生 API（情感倾向）", exJd: "京东 NeuHub（/jdai/sentiment）",
+      exJumdata: "聚美数据（情感倾向分析）", exIflytek: "讯飞（/v1/sa）", exWecom: "企业微信（会话存档情感任务）",
     },
     en: {
       title: "Sentiment console", logout: "Sign out", login: "Sign in", signIn: "Sign in",
@@ -26,13 +33,20 @@
       sceneDefault: "Default", sceneTalk: "Chit-chat", sceneTask: "Task", sceneCs: "Customer service",
       analyze: "Analyze", speaker: "Speaker", customer: "Customer", agent: "Agent", turn: "Turn",
       addTurn: "Add", clear: "Clear", trend: "Trend",
-      jobsHint: "Paste JSONL messages to import them into this app's archive (read by WeCom jobs). Creating a task needs a WeCom token and is not offered here yet.",
+      jobsHint: "Paste JSONL messages to import them into this app's archive, then start a WeCom sentiment job (plaintext messages).",
+      startJob: "Start job", downloadJsonl: "Download JSONL", jobRunning: "running", jobDone: "done",
+      jobFailed: "failed", col_msgid: "Message ID", col_sentiment: "Sentiment", col_errcode: "Error code",
+      col_errmsg: "Message", remain: "Calls left today: ", unlimited: "unlimited",
       jsonl: "JSONL messages", import: "Import", explain: "Which characters pushed the result (green = positive, red = negative)",
       intensity: "Intensity", level1: "Level 1", level2: "Level 2", replies: "Suggested replies",
       flagged: "⚠ high intensity", badLogin: "Invalid credentials", signedIn: "Signed in: ",
       ms: "ms", badLine: "line {n} is not JSON", read: "read", inserted: "inserted",
       updated: "updated", unchanged: "unchanged", bad: "bad",
       turn_good: "turning good", turn_bad: "turning bad", keep_smooth: "steady", chartTitle: "per-turn score",
+      tabExamples: "Examples", examplesHint: "Calls for this app; signatures are computed in the browser for the current time and stay valid for 5 minutes.",
+      exRefresh: "Regenerate", copy: "Copy", noSubtle: "This page is not a secure context (HTTPS or loopback needed) so sha256 is unavailable",
+      exNative: "Native API (polarity)", exJd: "JD NeuHub (/jdai/sentiment)",
+      exJumdata: "Jumdata (sentiment analysis)", exIflytek: "iFlytek (/v1/sa)", exWecom: "WeCom (archive sentiment job)",
     },
   };
   const KEY = "qinggan.console.key";
@@ -60,6 +74,7 @@
     document.title = t("title") + " · qinggan";
     const key = sessionStorage.getItem(KEY);
     $("who").textContent = key ? t("signedIn") + key.split(":")[0] : "";
+    showUsage();
   }
 
   async function api(path, body) {
@@ -70,16 +85,27 @@
       body: JSON.stringify(body),
     });
     const data = await r.json().catch(() => ({}));
+    if (data.usage && "remain" in data.usage) showUsage(data.usage.remain);
     if (r.status === 401) { signOut(t("badLogin")); }
     if (!r.ok) throw new Error((data.error && data.error.message) || "HTTP " + r.status);
     return data;
+  }
+
+  let remain;
+  function showUsage(value) {
+    if (value !== undefined) remain = value;
+    const box = $("usage");
+    box.hidden = remain === undefined || !sessionStorage.getItem(KEY);
+    if (remain === undefined) return;
+    box.dataset.remain = remain === null ? "" : String(remain);
+    box.textContent = t("remain") + (remain === null ? t("unlimited") : String(remain));
   }
 
   function showApp(on) {
     $("login").hidden = on; $("app").hidden = !on; $("logout").hidden = !on; applyLang();
   }
   function signOut(message) {
-    sessionStorage.removeItem(KEY); showApp(false); $("login-error").textContent = message || "";
+    sessionStorage.removeItem(KEY); remain = undefined; showApp(false); $("login-error").textContent = message || "";
   }
 
   async function signIn(ev) {
@@ -297,7 +323,202 @@
       }
       const problems = el("ul", {}, ...r.problems.map((p) => el("li", {}, "#" + p.index + " " + p.kind + ": " + p.error)));
       $("import-result").replaceChildren(el("table", {}, head, row), problems);
+      const seen = new Set(messages.map((m) => m && m.msgid).filter((x) => typeof x === "string" && x.trim()));
+      importedIds = [...seen].slice(0, 1000);
+      $("job-box").hidden = importedIds.length === 0;
+      $("job-progress").textContent = ""; $("job-results").replaceChildren(); $("job-download").hidden = true;
     } catch (e) { $("jobs-error").textContent = e.message; }
+  }
+
+  // -- examples: ready-to-copy calls of the native API and the vendor dialects ----------------
+  // md5 (RFC 1321) over the UTF-8 bytes of a string; WebCrypto has no md5.
+  function md5(str) {
+    const bytes = new TextEncoder().encode(str);
+    const n = bytes.length;
+    const words = new Uint32Array((((n + 8) >>> 6) + 1) * 16);
+    for (let i = 0; i < n; i++) words[i >> 2] |= bytes[i] << ((i % 4) * 8);
+    words[n >> 2] |= 0x80 << ((n % 4) * 8);
+    words[words.length - 2] = (n * 8) >>> 0;
+    words[words.length - 1] = Math.floor(n / 0x20000000);
+    const S = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
+    const K = [];
+    for (let i = 0; i < 64; i++) K.push(Math.floor(Math.abs(Math.sin(i + 1)) * 4294967296) | 0);
+    let a0 = 0x67452301, b0 = 0xefcdab89 | 0, c0 = 0x98badcfe | 0, d0 = 0x10325476;
+    for (let o = 0; o < words.length; o += 16) {
+      let a = a0, b = b0, c = c0, d = d0;
+      for (let i = 0; i < 64; i++) {
+        let f, g;
+        if (i < 16) { f = (b & c) | (~b & d); g = i; }
+        else if (i < 32) { f = (d & b) | (~d & c); g = (5 * i + 1) % 16; }
+        else if (i < 48) { f = b ^ c ^ d; g = (3 * i + 5) % 16; }
+        else { f = c ^ (b | ~d); g = (7 * i) % 16; }
+        const s = S[(i >> 4) * 4 + (i % 4)];
+        const x = (a + f + K[i] + words[o + g]) | 0;
+        a = d; d = c; c = b;
+        b = (b + ((x << s) | (x >>> (32 - s)))) | 0;
+      }
+      a0 = (a0 + a) | 0; b0 = (b0 + b) | 0; c0 = (c0 + c) | 0; d0 = (d0 + d) | 0;
+    }
+    let hex = "";
+    for (const v of [a0, b0, c0, d0]) {
+      for (let i = 0; i < 4; i++) hex += ((v >>> (i * 8)) & 255).toString(16).padStart(2, "0");
+    }
+    return hex;
+  }
+  window.__qinggan_md5 = md5; // for the browser tests
+  async function sha256(str) {
+    if (!window.crypto || !crypto.subtle) throw new Error(t("noSubtle"));
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(str));
+    return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+  const sh = (s) => "'" + String(s).replace(/'/g, "'\\''") + "'";
+  const py = (v) => JSON.stringify(v);
+  const q = (o) => Object.entries(o).map(([k, v]) => k + "=" + encodeURIComponent(v)).join("&");
+  const curl = (url, args) => ["curl -sS -X POST " + sh(url), ...args].join(" \\\n  ");
+  const PY_HEAD = "import json\nimport urllib.parse\nimport urllib.request\n\n";
+  function pyPost(url, data, headers) {
+    return PY_HEAD + "req = urllib.request.Request(\n    " + py(url) + ",\n    data=" + data +
+      ",\n    headers=" + py(headers) + ",\n)\nprint(json.load(urllib.request.urlopen(req)))\n";
+  }
+
+  async function buildExamples() {
+    const [appId, ...rest] = (sessionStorage.getItem(KEY) || "").split(":");
+    const secret = rest.join(":");
+    const base = location.origin;
+    const text = "服务很好，非常满意";
+    const json = { "Content-Type": "application/json" };
+    const form = { "Content-Type": "application/x-www-form-urlencoded" };
+    const out = [];
+    const nativeUrl = base + "/api/v1/polarity";
+    const nativeKey = { ...json, "X-API-Key": appId + ":" + secret };
+    out.push(["native", t("exNative"), curl(nativeUrl, [
+      "-H " + sh("Content-Type: application/json"), "-H " + sh("X-API-Key: " + appId + ":" + secret),
+      "-d " + sh(JSON.stringify({ text }))]),
+      pyPost(nativeUrl, "json.dumps(" + py({ text }) + ").encode()", nativeKey)]);
+    const ms = String(Date.now());
+    const jdUrl = base + "/jdai/sentiment?" + q({ appkey: appId, timestamp: ms, sign: md5(secret + ms) });
+    const jdBody = { type: 1, text };
+    out.push(["jd", t("exJd"), curl(jdUrl, ["-H " + sh("Content-Type: application/json"),
+      "-d " + sh(JSON.stringify(jdBody))]),
+      pyPost(jdUrl, "json.dumps(" + py(jdBody) + ").encode()", json)]);
+    const jmFields = { appId, timestamp: ms, sign: await sha256(appId + secret + ms), text };
+    const jmUrl = base + "/text-analysi/sentiment/analysis";
+    out.push(["jumdata", t("exJumdata"), curl(jmUrl,
+      Object.entries(jmFields).map(([k, v]) => "--data-urlencode " + sh(k + "=" + v))),
+      pyPost(jmUrl, "urllib.parse.urlencode(" + py(jmFields) + ").encode()", form)]);
+    const cur = String(Math.floor(Date.now() / 1000));
+    const param = btoa(JSON.stringify({ type: "dependent" }));
+    const ifHeaders = { ...form, "X-Appid": appId, "X-CurTime": cur, "X-Param": param,
+      "X-CheckSum": md5(secret + cur + param) };
+    const ifUrl = base + "/v1/sa";
+    out.push(["iflytek", t("exIflytek"), curl(ifUrl, [
+      ...Object.entries(ifHeaders).map(([k, v]) => "-H " + sh(k + ": " + v)),
+      "--data-urlencode " + sh("text=" + text)]),
+      pyPost(ifUrl, "urllib.parse.urlencode(" + py({ text }) + ").encode()", ifHeaders)]);
+    const tokenUrl = base + "/cgi-bin/gettoken?" + q({ corpid: appId, corpsecret: secret });
+    const task = { msg_list: [{ msgid: "M1", encrypt_info: { secret_key: "" } }] };
+    const wcCurl = [
+      "TOKEN=$(curl -sS " + sh(tokenUrl) +
+        " | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
+      "JOB=$(" + curl(base + "/cgi-bin/chatdata/create_sentiment_task?access_token=", []) +
+        "\"$TOKEN\" -d " + sh(JSON.stringify(task)) +
+        " | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"jobid\"])')",
+      curl(base + "/cgi-bin/chatdata/get_sentiment_result?access_token=", []) +
+        "\"$TOKEN\" -d \"{\\\"jobid\\\": \\\"$JOB\\\"}\"",
+    ].join("\n");
+    const wcPy = PY_HEAD + "BASE = " + py(base) + "\n" +
+      "token = json.load(urllib.request.urlopen(BASE + " + py("/cgi-bin/gettoken?" +
+        q({ corpid: appId, corpsecret: secret })) + "))[\"access_token\"]\n\n\n" +
+      "def post(path, body):\n" +
+      "    url = f\"{BASE}/cgi-bin/chatdata/{path}?access_token={token}\"\n" +
+      "    data = json.dumps(body).encode()\n" +
+      "    req = urllib.request.Request(url, data=data, headers=" + py(json) + ")\n" +
+      "    return json.load(urllib.request.urlopen(req))\n\n\n" +
+      "job = post(\"create_sentiment_task\", " + py(task) + ")\n" +
+      "print(post(\"get_sentiment_result\", {\"jobid\": job[\"jobid\"]}))\n";
+    out.push(["wecom", t("exWecom"), wcCurl, wcPy]);
+    return out;
+  }
+
+  async function showExamples() {
+    $("ex-error").textContent = "";
+    let examples;
+    try { examples = await buildExamples(); } catch (e) { $("ex-error").textContent = e.message; return; }
+    $("ex-list").replaceChildren(...examples.map(([id, title, curlText, pyText]) => {
+      const box = el("article", { class: "example", id: "ex-" + id }, el("h3", {}, title));
+      for (const [kind, code] of [["curl", curlText], ["python", pyText]]) {
+        const pre = el("pre", { id: "ex-" + id + "-" + kind, tabindex: "0",
+          "aria-label": title + " · " + kind }, code);
+        const copy = el("button", { type: "button", class: "ghost copy",
+          "aria-label": t("copy") + " " + title + " " + kind }, t("copy") + " " + kind);
+        copy.addEventListener("click", () => {
+          if (navigator.clipboard) navigator.clipboard.writeText(code).catch(() => {});
+        });
+        box.append(copy, pre);
+      }
+      return box;
+    }));
+    $("ex-list").dataset.at = String(Date.now());
+  }
+
+  // -- jobs: a WeCom sentiment task over the imported messages ---------------------------------
+  let importedIds = [];
+  let jobTimer = null;
+  async function wecom(path, body, token) {
+    const r = body === undefined
+      ? await fetch("/cgi-bin/" + path)
+      : await fetch("/cgi-bin/chatdata/" + path + "?access_token=" + encodeURIComponent(token), {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    const data = await r.json().catch(() => ({ errcode: -1, errmsg: "HTTP " + r.status }));
+    if (data.errcode !== 0) throw new Error(data.errcode + " " + data.errmsg);
+    return data;
+  }
+  const SENTIMENTS = { 0: "none", 1: "positive", 2: "negative" };
+  function showJob(data) {
+    const items = data.analyze_result_list || [];
+    const done = items.filter((x) => x.errcode !== 0 || x.sentiment_result !== undefined).length;
+    const state = data.status === 1 ? t("jobDone") : data.status === 2 ? t("jobFailed") : t("jobRunning");
+    const progress = $("job-progress");
+    progress.textContent = state + " " + done + "/" + items.length;
+    progress.dataset.done = String(done); progress.dataset.total = String(items.length);
+    progress.dataset.status = String(data.status);
+    const head = el("tr", {}, ...["msgid", "sentiment", "errcode", "errmsg"].map(
+      (k) => el("th", { scope: "col" }, t("col_" + k))));
+    const rows = items.map((x) => el("tr", { "data-msgid": x.msgid }, el("td", {}, x.msgid),
+      el("td", { "data-k": "sentiment" }, x.sentiment_result === undefined ? "…"
+        : SENTIMENTS[x.sentiment_result] || String(x.sentiment_result)),
+      el("td", {}, String(x.errcode)), el("td", {}, x.errmsg || "")));
+    $("job-results").replaceChildren(el("table", {}, head, ...rows));
+    if (data.status !== 0) {
+      const link = $("job-download");
+      if (link.href.startsWith("blob:")) URL.revokeObjectURL(link.href);
+      const lines = items.map((x) => JSON.stringify(x)).join("\n") + "\n";
+      link.href = URL.createObjectURL(new Blob([lines], { type: "application/x-ndjson" }));
+      link.hidden = false;
+    }
+  }
+  async function startJob() {
+    $("jobs-error").textContent = "";
+    if (jobTimer) clearTimeout(jobTimer);
+    $("job-download").hidden = true;
+    $("start-job").disabled = true;
+    const [appId, ...rest] = (sessionStorage.getItem(KEY) || "").split(":");
+    try {
+      const tok = await wecom("gettoken?" + q({ corpid: appId, corpsecret: rest.join(":") }));
+      const token = tok.access_token;
+      const task = await wecom("create_sentiment_task", {
+        msg_list: importedIds.map((msgid) => ({ msgid, encrypt_info: { secret_key: "" } })) }, token);
+      $("job-progress").dataset.jobid = task.jobid;
+      const poll = async () => {
+        try {
+          const data = await wecom("get_sentiment_result", { jobid: task.jobid }, token);
+          showJob(data);
+          if (data.status === 0) jobTimer = setTimeout(poll, 500);
+          else $("start-job").disabled = false;
+        } catch (e) { $("jobs-error").textContent = e.message; $("start-job").disabled = false; }
+      };
+      await poll();
+    } catch (e) { $("jobs-error").textContent = e.message; $("start-job").disabled = false; }
   }
 
   document.addEventListener("DOMContentLoaded", () => {
@@ -313,6 +534,9 @@
     for (const tab of document.querySelectorAll("[role=tab]")) {
       tab.addEventListener("click", () => selectTab(tab.id));
     }
+    $("tab-examples").addEventListener("click", showExamples);
+    $("ex-refresh").addEventListener("click", showExamples);
+    $("start-job").addEventListener("click", startJob);
     $("jsonl").placeholder = '{"msgid": "M1", "msgtype": "text", "content": "谢谢，问题解决了", "conversation_id": "c1", "sender": "zhangsan", "msgtime": 1700000000}';
     showApp(Boolean(sessionStorage.getItem(KEY)));
   });
