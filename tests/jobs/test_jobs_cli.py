@@ -28,7 +28,9 @@ def test_cli_jobs_round_trip(tmp_path: Path) -> None:
     assert created["total"] == 3 and created["fail_list"] == [
         {"msgid": "m1", "problem": "duplicate"}
     ]
-    status = json.loads(runner.invoke(cli, ["jobs", "status", jobid, "--db", db, "--json"]).stdout)
+    checked = runner.invoke(cli, ["jobs", "status", jobid, "--db", db, "--json"])
+    assert checked.exit_code == 0, (checked.output, repr(checked.exception))
+    status = json.loads(checked.stdout)
     assert (status["status"], status["resolved"]) == ("running", 0)
     worked = runner.invoke(cli, ["worker", "--db", db, "--until-idle", "--json"])
     assert worked.exit_code == 0 and '"written": 3' in worked.stdout
