@@ -302,7 +302,8 @@ class JobStore:
         if len({item.msgid for item in items}) != len(items):
             raise InvalidTask("the msgids of a job must be distinct (drop the repeats first)")
         now = self.clock()
-        jobid = secrets.token_urlsafe(18)
+        # hex: a job id never starts with "-", so it is always safe as a command-line argument
+        jobid = secrets.token_hex(16)
         a, i = archive_table, items_table
         with self._write() as conn:
             used = self._count(conn, org, self._day(now), len(items))

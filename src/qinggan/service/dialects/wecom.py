@@ -221,7 +221,7 @@ class InMemorySentimentJobs:
                 items.append(JobItem(message.msgid, problem=ItemProblem.UNUSABLE_CONTENT))
             else:
                 items.append(JobItem(message.msgid, sentiment=answer.label))
-        jobid = secrets.token_urlsafe(18)
+        jobid = secrets.token_hex(16)  # never starts with "-": safe on a command line
         self._jobs[jobid] = (owner, JobView(JobStatus.DONE, tuple(items)))
         while len(self._jobs) > self.max_jobs:
             self._jobs.popitem(last=False)
