@@ -15,6 +15,7 @@ from qinggan.cli.common import EXIT_BAD_INPUT, fail, print_json, stderr, stdout
 from qinggan.results import ItemError
 
 BATCH = 1024
+NUMERIC_COLUMNS = frozenset({"positive", "negative", "neutral", "confidence"})
 Item = tuple[int, str | None, str]  # (number, text or None when unreadable, problem)
 
 
@@ -50,7 +51,13 @@ def answer_texts(
     items, where = read_items(texts)
     table = Table()
     for column in columns:
-        table.add_column(column, overflow="fold", max_width=60 if column == "text" else None)
+        numeric = column in NUMERIC_COLUMNS
+        table.add_column(
+            column,
+            overflow="fold",
+            max_width=60 if column == "text" else None,
+            justify="right" if numeric else "left",
+        )
     bad = 0
     batch: list[Item] = []
 
