@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 
@@ -21,10 +20,8 @@ import qinggan
 from qinggan.jobs.crypto import encrypt, new_key
 from qinggan.jobs.model import JobSettings
 from qinggan.jobs.store import JobStore
+from tests.postgres import postgres_schema
 
-PG_ADMIN_URL = os.environ.get(
-    "QINGGAN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 HERE = Path(__file__).parent
 
 POSITIVE = "非常满意，下次还会再来"
@@ -56,22 +53,8 @@ def analyze(analyzer: qinggan.Analyzer) -> Callable[[list[str]], Any]:
 
 @pytest.fixture(scope="session")
 def pg_base_url() -> Iterator[str]:
-    from sqlalchemy import create_engine, text
-
-    schema = f"qg_jobs_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:
-        admin.dispose()
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
-        pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
-    yield f"{PG_ADMIN_URL}?options={quote(f'-csearch_path={schema}')}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with postgres_schema("qg_jobs") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

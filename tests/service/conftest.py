@@ -8,10 +8,8 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import httpx2 as httpx
 import pytest
@@ -24,10 +22,7 @@ from qinggan.service.app import create_app
 from qinggan.service.apps import App
 from qinggan.service.store import AppStore
 from qinggan.text import normalize
-
-PG_ADMIN_URL = os.environ.get(
-    "QINGGAN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+from tests.postgres import postgres_schema
 
 POLARITY = [
     ("房间很干净，服务也周到", "positive"),
@@ -117,22 +112,8 @@ def store(sqlite_url: str) -> Iterator[AppStore]:
 def pg_url() -> Iterator[str]:
     """A PostgreSQL URL on a schema of its own, dropped at the end; skipped when no server
     answers (a failure instead under CI=true)."""
-    from sqlalchemy import create_engine, text
-
-    schema = f"qg_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:
-        admin.dispose()
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
-        pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
-    yield f"{PG_ADMIN_URL}?options={quote(f'-csearch_path={schema}')}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with postgres_schema("qg_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
