@@ -4,9 +4,6 @@ headless Debian Chromium driven by Playwright for Python (``scripts/install-brow
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +14,14 @@ import pytest
 
 from qinggan.config import Settings
 from qinggan.service.store import AppStore
-from tests.service.conftest import EMOTION, POLARITY, TALK, _train, free_port
+from tests.service.conftest import (
+    EMOTION,
+    POLARITY,
+    TALK,
+    _train,
+    free_port,
+    serve_on_loopback,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -64,36 +68,8 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console
     )
     # the in-process job worker is on by default; poll often so a small job ends quickly
     jobs_env = {"QINGGAN_JOBS_IN_PROCESS_WORKER": "true", "QINGGAN_JOBS_POLL_S": "0.1"}
-    env = {**os.environ, **settings.to_env(), **jobs_env, "PYTHONUNBUFFERED": "1"}
-    log = root / "server.log"
-    command = [
-        sys.executable, "-m", "uvicorn", "qinggan.service.app:create_app_from_env", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-    ]  # fmt: skip
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited early:\n{log.read_text(errors='replace')}")
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("the server did not answer /healthz within 60 s")
-            time.sleep(0.1)
+    with serve_on_loopback(settings, root / "server.log", env=jobs_env) as base_url:
         yield Console(base_url, app.app_id, app.secret, models)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _browser_missing() -> str | None:

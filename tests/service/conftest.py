@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2 as httpx
@@ -159,6 +160,44 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@contextmanager
+def serve_on_loopback(
+    settings: Settings, log: Path, *uvicorn_args: str, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """``uvicorn`` serving ``create_app_from_env`` with ``settings`` (host 127.0.0.1, its port)
+    in a child process logging to ``log``; yields the base URL once /healthz answers, stops the
+    server at the end."""
+    child_env = {**os.environ, **settings.to_env(), **(env or {}), "PYTHONUNBUFFERED": "1"}
+    command = [
+        sys.executable, "-m", "uvicorn", "qinggan.service.app:create_app_from_env", "--factory",
+        "--host", "127.0.0.1", "--port", str(settings.port), "--no-access-log", *uvicorn_args,
+    ]  # fmt: skip
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, env=child_env, stdout=sink, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{settings.port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the server exited early:\n{log.read_text(errors='replace')}")
+            try:
+                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("the server did not answer /healthz within 60 s")
+            time.sleep(0.1)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class LiveServer:
     def __init__(self, base_url: str, db_url: str, log: Path) -> None:
         self.base_url = base_url
@@ -181,33 +220,6 @@ def live_server(
         log_level="debug",
         **{k: str(v) for k, v in tiny_models.items()},
     )
-    env = {**os.environ, **settings.to_env(), "PYTHONUNBUFFERED": "1"}
     log = root / "server.log"
-    command = [
-        sys.executable, "-m", "uvicorn", "qinggan.service.app:create_app_from_env", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "debug",
-    ]  # fmt: skip
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited early:\n{log.read_text(errors='replace')}")
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("the server did not answer /healthz within 60 s")
-            time.sleep(0.1)
+    with serve_on_loopback(settings, log, "--log-level", "debug") as base_url:
         yield LiveServer(base_url, db_url, log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
