@@ -98,45 +98,28 @@ def test_models_meta_is_validated(tmp_path: Path) -> None:
         read_meta(tmp_path)
 
 
+def _linear_meta(**fields: object) -> ModelMeta:
+    values: dict[str, object] = {
+        "name": "x",
+        "task": "polarity",
+        "architecture": "hashed-ngram-linear",
+        "labels": ["a"],
+        "hyperparameters": {},
+    }
+    return ModelMeta(**{**values, **fields})  # type: ignore[arg-type]
+
+
 def test_models_meta_warns_about_another_version(tmp_path: Path) -> None:
-    write_meta(
-        tmp_path,
-        ModelMeta(
-            name="x",
-            task="polarity",
-            architecture="hashed-ngram-linear",
-            labels=["a"],
-            hyperparameters={},
-            qinggan_version="9.9.0",
-        ),
-    )
+    write_meta(tmp_path, _linear_meta(qinggan_version="9.9.0"))
     with pytest.warns(UserWarning, match="9.9.0"):
         read_meta(tmp_path)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        write_meta(
-            tmp_path,
-            ModelMeta(
-                name="x",
-                task="polarity",
-                architecture="hashed-ngram-linear",
-                labels=["a"],
-                hyperparameters={},
-            ),
-        )
+        write_meta(tmp_path, _linear_meta())
         read_meta(tmp_path)
 
 
 def test_models_missing_weights_is_a_model_error(tmp_path: Path) -> None:
-    write_meta(
-        tmp_path,
-        ModelMeta(
-            name="x",
-            task="polarity",
-            architecture="hashed-ngram-linear",
-            labels=["a", "b"],
-            hyperparameters={"n_buckets": 16},
-        ),
-    )
+    write_meta(tmp_path, _linear_meta(labels=["a", "b"], hyperparameters={"n_buckets": 16}))
     with pytest.raises(ModelError, match="cannot load"):
         load_classifier(tmp_path)
