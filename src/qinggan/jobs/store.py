@@ -24,6 +24,7 @@ Concurrency
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -173,6 +174,15 @@ class Claimed:
     msgtype: str | None
     text: str | None
     encrypted: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrgActivity:
+    """What one organisation did with jobs: messages submitted today, jobs kept, jobs running."""
+
+    messages_today: int
+    jobs: int
+    running: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -620,6 +630,25 @@ class JobStore:
         where = j.c.org == org if org is not None else j.c.jobid.is_not(None)
         with self._read() as conn:
             return self._summaries(conn, where, limit)
+
+    def activity(self, *, now: float | None = None) -> dict[str, OrgActivity]:
+        """Per organisation: messages submitted today (UTC), jobs kept and jobs still running
+        (organisations with neither are absent)."""
+        j, q = jobs_table, quota_table
+        day = self._day(self.clock() if now is None else now)
+        out: dict[str, OrgActivity] = {}
+        with self._read() as conn:
+            running = func.sum(case((j.c.status == JobStatus.RUNNING.value, 1), else_=0))
+            for row in conn.execute(
+                select(j.c.org, func.count().label("jobs"), running.label("running")).group_by(
+                    j.c.org
+                )
+            ):
+                out[row.org] = OrgActivity(0, int(row.jobs), int(row.running or 0))
+            for row in conn.execute(select(q.c.org, q.c.messages).where(q.c.day == day)):
+                known = out.get(row.org, OrgActivity(0, 0, 0))
+                out[row.org] = dataclasses.replace(known, messages_today=int(row.messages))
+        return out
 
     def item_audit(self, jobid: str) -> list[dict[str, Any]]:
         """Per item: msgid, state, attempts, who resolved it (for tests and operators)."""

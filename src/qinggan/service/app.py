@@ -16,7 +16,7 @@ from qinggan._version import __version__
 from qinggan.config import Settings
 from qinggan.engine import Analyzer
 from qinggan.jobs.model import JobSettings
-from qinggan.service import archive_routes, handlers
+from qinggan.service import admin_routes, archive_routes, handlers, jobs_routes
 from qinggan.service.access import Access
 from qinggan.service.console import router as console_router
 from qinggan.service.context import Services, get_services
@@ -132,6 +132,8 @@ def create_app(
     for dialect in chosen:
         app.include_router(dialect.router)
     app.include_router(archive_routes.router)
+    app.include_router(jobs_routes.router)
+    app.include_router(admin_routes.router)
     app.include_router(console_router)
     return app
 

@@ -13,19 +13,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 import anyio.to_thread
-from fastapi import APIRouter, FastAPI, Header, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from qinggan.engine import Analyzer
 from qinggan.jobs.model import JobSettings
-from qinggan.service.access import parse_api_key, secret_proof
-from qinggan.service.context import authorize
 from qinggan.service.errors import InvalidRequest
-from qinggan.service.native import PREFIX, NativeRoute
+from qinggan.service.native import PREFIX, ApiKey, NativeRoute, admit_native
 
 logger = logging.getLogger("qinggan.service")
 #: most messages in one import request (the body limit applies too)
@@ -45,7 +43,7 @@ class ImportIn(BaseModel):
 async def archive_import(
     request: Request,
     body: ImportIn,
-    x_api_key: Annotated[str | None, Header(alias="X-API-Key")] = None,
+    x_api_key: ApiKey = None,
 ) -> Response:
     from qinggan.jobs.archive import BadLine, import_records, parse_message
 
@@ -53,10 +51,7 @@ async def archive_import(
         raise InvalidRequest("messages: give at least one message")
     if len(body.messages) > MAX_IMPORT:
         raise InvalidRequest(f"messages: at most {MAX_IMPORT} per request")
-    app_id, secret = parse_api_key(x_api_key)
-    grant = await authorize(
-        request, dialect="native", app_id=app_id, proof=secret_proof(secret), calls=0
-    )
+    grant = await admit_native(request, x_api_key, 0)
     store = getattr(request.app.state, STORE_STATE)
     records: list[tuple[int, Any]] = []
     for index, obj in enumerate(body.messages):

@@ -10,7 +10,10 @@
     │   ├── DialectNotAllowed      403     dialect_not_allowed
     │   ├── IpNotAllowed           403     ip_not_allowed
     │   ├── QuotaExceeded          429     quota_exceeded      (daily quota)
-    │   └── RateLimited            429     rate_limited        (requests per second)
+    │   ├── RateLimited            429     rate_limited        (requests per second)
+    │   ├── JobQuotaRefused        429     job_quota_exceeded  (daily job messages)
+    │   ├── AdminDisabled          403     admin_disabled      (no admin key configured)
+    │   └── BadAdminKey            401     bad_admin_key       (missing or wrong admin key)
     └── RequestError                         (the client sent something unusable)
         ├── BadJson                400     bad_json
         ├── BadEncoding            400     bad_encoding
@@ -19,6 +22,8 @@
         ├── InvalidRequest         422     invalid_request     (schema, limits)
         │   └── InvalidText        422     invalid_text        (empty, too long, bad characters)
         └── NotFound               404     not_found
+            ├── AppNotFound        404     unknown_app         (admin routes)
+            └── JobNotFound        404     unknown_job         (unknown or another app's job)
 
 Plus two codes without a class: ``method_not_allowed`` (405) and ``internal`` (500, never for a
 client mistake). A vendor dialect maps ``code`` to its own error numbers; the native API answers
@@ -86,6 +91,18 @@ class RateLimited(AccessError):
     status, code = 429, "rate_limited"
 
 
+class JobQuotaRefused(AccessError):
+    status, code = 429, "job_quota_exceeded"
+
+
+class AdminDisabled(AccessError):
+    status, code = 403, "admin_disabled"
+
+
+class BadAdminKey(AccessError):
+    status, code = 401, "bad_admin_key"
+
+
 class RequestError(ServiceError):
     status, code = 400, "bad_request"
 
@@ -112,6 +129,14 @@ class InvalidRequest(RequestError):
 
 class NotFound(RequestError):
     status, code = 404, "not_found"
+
+
+class AppNotFound(NotFound):
+    status, code = 404, "unknown_app"
+
+
+class JobNotFound(NotFound):
+    status, code = 404, "unknown_job"
 
 
 class InvalidText(InvalidRequest):

@@ -38,7 +38,7 @@ class NativeRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def checked(request: Request) -> Response:
-            if request.method == "POST":
+            if request.method in ("POST", "PUT", "PATCH"):
                 kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
                 if kind != "application/json" and not kind.endswith("+json"):
                     raise UnsupportedMediaType("send the body as application/json")
@@ -135,7 +135,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 Answer = Callable[[list[str]], Awaitable[Sequence[Any]]]
 
 
-async def _admit(request: Request, api_key: str | None, calls: int) -> Grant:
+async def admit_native(request: Request, api_key: str | None, calls: int) -> Grant:
+    """Check the ``X-API-Key`` value and charge ``calls`` (0: a rate-limited, free request)."""
     app_id, secret = parse_api_key(api_key)
     return await authorize(
         request, dialect="native", app_id=app_id, proof=secret_proof(secret), calls=calls
@@ -155,7 +156,7 @@ async def _answer(request: Request, api_key: str | None, body: TextsIn, answer: 
             check_text(body.text, max_bytes=settings.max_text_bytes)
         except InputError as exc:
             raise InvalidText(str(exc)) from None
-        grant = await _admit(request, api_key, 1)
+        grant = await admit_native(request, api_key, 1)
         result = (await answer([body.text]))[0]
         return _json({"result": result.to_dict()}, grant)
     texts = body.texts or []
@@ -170,7 +171,7 @@ async def _answer(request: Request, api_key: str | None, body: TextsIn, answer: 
         except InputError as exc:
             problems[index] = str(exc)
     good = [text for index, text in enumerate(texts) if index not in problems]
-    grant = await _admit(request, api_key, len(good))
+    grant = await admit_native(request, api_key, len(good))
     answered = iter(await answer(good) if good else [])
     results = [
         ItemError(i, problems[i]).to_dict() if i in problems else next(answered).to_dict()
@@ -248,7 +249,7 @@ async def trend(request: Request, body: TrendIn, x_api_key: ApiKey = None) -> Re
     speakers = body.customer_speakers
     if not any(counted_turns(turns, speakers)):
         raise InvalidText("no customer turn to score; name the customer in customer_speakers")
-    grant = await _admit(request, x_api_key, len(turns))
+    grant = await admit_native(request, x_api_key, len(turns))
     result = await services.inference.run(analyze_conversation, turns, services.analyzer, speakers)
     return _json({"result": result.to_dict()}, grant)
 

@@ -37,7 +37,7 @@ import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -454,6 +454,25 @@ class AppStore:
                 )
             ).scalar()
         return int(got or 0)
+
+    def usage_by_day(
+        self, *, days: int = 7, now: datetime | None = None
+    ) -> dict[str, dict[str, int]]:
+        """Calls per app and UTC day over the last ``days`` days up to today: ``{app_id: {day:
+        calls}}`` (days without a call are absent)."""
+        today = (now or datetime.now(UTC)).astimezone(UTC).date()
+        first = (today - timedelta(days=days - 1)).isoformat()
+        u = usage_table
+        with self._read() as conn:
+            rows = conn.execute(
+                select(u.c.app_id, u.c.day, u.c.calls).where(
+                    u.c.day >= first, u.c.day <= today.isoformat()
+                )
+            )
+            out: dict[str, dict[str, int]] = {}
+            for row in rows:
+                out.setdefault(row.app_id, {})[row.day] = int(row.calls)
+        return out
 
 
 def _app(row: Any) -> App:
