@@ -37,10 +37,9 @@ from scipy.optimize import minimize
 
 import qinggan
 from qinggan.conversation import (
-    FEATURE_NAMES,
     TREND_LABELS,
-    Turn,
     TrendParameters,
+    Turn,
     counted_turns,
     mood_scores,
     trend_features,

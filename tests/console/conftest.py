@@ -4,6 +4,7 @@ headless Debian Chromium driven by Playwright for Python (``scripts/install-brow
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,8 @@ class Console:
     app_id: str
     secret: str
     models: dict[str, Path]
+    db_url: str
+    admin_key: str
 
     @property
     def headers(self) -> dict[str, str]:
@@ -44,6 +47,11 @@ class Console:
 
     def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
         return httpx.post(f"{self.base_url}/api/v1/{path}", json=body, headers=self.headers)
+
+    def admin(self, path: str) -> httpx.Response:
+        return httpx.get(
+            f"{self.base_url}/api/v1/admin/{path}", headers={"X-Admin-Key": self.admin_key}
+        )
 
 
 @pytest.fixture(scope="package")
@@ -63,13 +71,18 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console
     app = store.add_app("console", dialects=dialects, daily_quota=10_000, rps=0)
     store.close()
     port = free_port()
+    admin_key = secrets.token_urlsafe(16)
     settings = Settings(
-        db_url=db_url, port=port, log_level="warning", **{k: str(v) for k, v in models.items()}
+        db_url=db_url,
+        port=port,
+        log_level="warning",
+        admin_key=admin_key,
+        **{k: str(v) for k, v in models.items()},
     )
     # the in-process job worker is on by default; poll often so a small job ends quickly
     jobs_env = {"QINGGAN_JOBS_IN_PROCESS_WORKER": "true", "QINGGAN_JOBS_POLL_S": "0.1"}
     with serve_on_loopback(settings, root / "server.log", env=jobs_env) as base_url:
-        yield Console(base_url, app.app_id, app.secret, models)
+        yield Console(base_url, app.app_id, app.secret, models, db_url, admin_key)
 
 
 def _browser_missing() -> str | None:
@@ -101,11 +114,15 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any, console_server: Console) -> Iterator[Any]:
+    """A fresh tab (its own context: no shared storage); a script error in it fails the test."""
     context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="zh-CN")
     opened = context.new_page()
     opened.set_default_timeout(10_000)
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
     yield opened
     context.close()
+    assert not errors, f"script errors in the page: {errors}"
 
 
 def screenshot(page: Any, name: str) -> Path:
@@ -115,9 +132,18 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
-def sign_in(page: Any, console: Console) -> None:
+def sign_in(page: Any, console: Console, app_id: str = "", secret: str = "") -> None:
+    """Sign in as an app (the fixture's app unless ``app_id`` and ``secret`` are given)."""
     page.goto(console.base_url + "/")
-    page.get_by_label("应用 ID").fill(console.app_id)
-    page.get_by_label("密钥").fill(console.secret)
-    page.get_by_role("button", name="登录").click()
+    page.get_by_label("应用 ID").fill(app_id or console.app_id)
+    page.get_by_label("密钥", exact=True).fill(secret or console.secret)
+    page.get_by_role("button", name="登录", exact=True).click()
     page.locator("#app").wait_for(state="visible")
+
+
+def sign_in_admin(page: Any, console: Console, key: str | None = None) -> None:
+    """Choose "管理员" on the login form and send ``key`` (the server's admin key by default)."""
+    page.goto(console.base_url + "/")
+    page.get_by_label("管理员", exact=True).check()
+    page.get_by_label("管理员密钥").fill(console.admin_key if key is None else key)
+    page.get_by_role("button", name="登录", exact=True).click()

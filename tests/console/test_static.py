@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+
 import httpx2 as httpx
 import numpy as np
 import pytest
@@ -12,23 +16,55 @@ from qinggan.text import normalize
 from tests.console.conftest import Console
 
 
-def test_index_and_assets_are_served_light(console_server: Console) -> None:
+def test_index_inlines_the_stylesheet_allowed_by_its_hash(console_server: Console) -> None:
     index = httpx.get(console_server.base_url + "/")
     assert index.status_code == 200
     assert index.headers["content-type"].startswith("text/html")
-    assert "default-src 'self'" in index.headers["content-security-policy"]
-    html = index.text
-    assert "/console/console.css" in html and "/console/console.js" in html
+    policy = index.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "script-src 'self';" in policy
+    assert "unsafe-inline" not in policy
+    styles = re.findall(r"<style>(.*?)</style>", index.text, flags=re.S)
+    assert len(styles) == 1 and ".card{" in styles[0]
+    digest = base64.b64encode(hashlib.sha256(styles[0].encode()).digest()).decode()
+    assert f"style-src 'sha256-{digest}';" in policy
+    assert "/console/console.css" not in index.text
+    assert not re.search(r"\sstyle=", index.text)  # the CSP would block a style attribute
+
+
+def _imports(source: str) -> tuple[set[str], set[str]]:
+    """The modules a script imports statically (``from "./x.js"``) and names to load later."""
+    static = set(re.findall(r'from "\./([a-z0-9]+\.js)"', source))
+    lazy = set(re.findall(r'"\./([a-z0-9]+\.js)"', source)) - static
+    return static, lazy
+
+
+def test_modules_are_served_light(console_server: Console) -> None:
+    """The modules the page needs at start are preloaded and small; the others load when their
+    tab opens; every module is served as JavaScript."""
+    html = httpx.get(console_server.base_url + "/").text
     assert "http://" not in html and "https://" not in html  # no CDN
-    total = len(index.content)
-    for name, kind in (("console.css", "text/css"), ("console.js", "text/javascript")):
+    assert '<script type="module" src="/console/console.js">' in html
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="/console/([a-z0-9]+\.js)">', html))
+    sources: dict[str, str] = {}
+    eager, todo = {"console.js"}, ["console.js"]
+    while todo:
+        name = todo.pop()
         answer = httpx.get(f"{console_server.base_url}/console/{name}")
-        assert answer.status_code == 200
-        assert answer.headers["content-type"].startswith(kind)
-        total += len(answer.content)
-    assert total < 64 * 1024
+        assert answer.status_code == 200, name
+        assert answer.headers["content-type"].startswith("text/javascript")
+        sources[name] = answer.text
+        static, lazy = _imports(answer.text)
+        if name in eager:
+            eager |= static
+        todo += sorted((static | lazy) - set(sources) - set(todo))
+    assert eager - {"console.js"} == preloaded, "preload exactly what the start-up imports"
+    assert {"jobs.js", "upload.js", "admin.js", "examples.js"} <= set(sources) - eager
+    start_up = len(html.encode()) + sum(len(sources[n].encode()) for n in eager)
+    assert start_up < 48 * 1024
+    assert start_up + sum(len(sources[n].encode()) for n in set(sources) - eager) < 96 * 1024
     assert httpx.get(console_server.base_url + "/console/nope.js").status_code == 404
     assert httpx.get(console_server.base_url + "/console/index.html").status_code == 404
+    assert httpx.get(console_server.base_url + "/console/console.css").status_code == 404
 
 
 def test_explain_matches_the_linear_weights(console_server: Console) -> None:

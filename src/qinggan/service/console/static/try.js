@@ -1,0 +1,102 @@
+// The Try it tab: polarity, emotions and dialogue emotion of a few texts, with the characters
+// that pushed the polarity (POST /api/v1/explain).
+import { $, api, el, t } from "./core.js";
+
+const MAX_TEXTS = 100;
+
+function bars(probs, coloured) {
+  const list = el("ul", { class: "bars" });
+  const entries = Object.entries(probs).sort((a, b) => b[1] - a[1]);
+  for (const [label, p] of entries) {
+    const fill = el("div", { class: "fill " + (coloured ? label : "") });
+    fill.style.width = (p * 100).toFixed(1) + "%";
+    const track = el("div", { class: "track", role: "meter", "aria-label": label,
+      "aria-valuemin": "0", "aria-valuemax": "1", "aria-valuenow": p.toFixed(3) }, fill);
+    list.append(el("li", { "data-label": label }, el("span", {}, label), track,
+      el("span", {}, (p * 100).toFixed(1) + "%")));
+  }
+  return list;
+}
+
+function explained(ex) {
+  const box = el("p", { class: "explained", "aria-label": t("explain") });
+  const peak = Math.max(1e-9, ...ex.units.map((u) => Math.abs(u.score)));
+  for (const u of ex.units) {
+    const span = el("span", { class: "unit", "data-score": String(u.score),
+      title: u.unit + " " + (u.score >= 0 ? "+" : "") + u.score.toFixed(3) }, u.unit);
+    const a = Math.min(1, Math.abs(u.score) / peak) * 0.75;
+    span.style.backgroundColor = u.score >= 0
+      ? "rgba(31,157,85," + a.toFixed(3) + ")" : "rgba(214,69,69," + a.toFixed(3) + ")";
+    box.append(span);
+  }
+  return box;
+}
+
+function polarityBox(r) {
+  return el("div", { class: "polarity" }, el("h3", {}, t("polarity") + " ",
+    el("span", { class: "tag label " + (r.label || "") }, r.label || r.error || "")),
+    r.probabilities ? bars(r.probabilities, true) : "");
+}
+
+function emotionsBox(r) {
+  const box = el("div", { class: "emotions" }, el("h3", {}, t("emotions") + " ",
+    el("span", { class: "tag label" }, r.label || r.error || "")));
+  if (r.probabilities) box.append(bars(r.probabilities));
+  if (r.intensity && r.intensity.length) {
+    const top = r.intensity[0];
+    box.append(el("p", { class: "intensity" }, t("intensity") + ": " + top.degree +
+      " (" + (top.probability * 100).toFixed(0) + "%)"));
+  }
+  return box;
+}
+
+function dialogueBox(r) {
+  const box = el("div", { class: "dialogue" }, el("h3", {}, t("dialogue")));
+  if (!r.level1) {
+    box.append(el("p", { class: "error" }, r.error || ""));
+    return box;
+  }
+  box.append(el("p", {}, t("level1") + ": ", el("span", { class: "tag label" }, r.level1),
+    " " + t("level2") + ": ", el("span", { class: "tag label" }, r.level2)));
+  box.append(bars(r.level2_probabilities));
+  if (r.replies && r.replies.length) {
+    box.append(el("p", {}, t("replies")), el("ul", { class: "replies" }, ...r.replies.map((x) => el("li", {}, x))));
+  }
+  return box;
+}
+
+function resultCard(i, ex, pol, emo, dia) {
+  const card = el("article", { class: "result", "data-index": String(i) });
+  const e = ex.results[i];
+  card.append(e.error ? el("p", { class: "error" }, e.error) : explained(e));
+  const grid = el("div", { class: "grid" });
+  if (pol) grid.append(polarityBox(pol.results[i]));
+  if (emo) grid.append(emotionsBox(emo.results[i]));
+  if (dia) grid.append(dialogueBox(dia.results[i]));
+  card.append(grid);
+  return card;
+}
+
+async function analyze(ev) {
+  ev.preventDefault();
+  $("try-error").textContent = "";
+  const texts = $("texts").value.split("\n").map((s) => s.trim()).filter(Boolean).slice(0, MAX_TEXTS);
+  if (!texts.length) return;
+  const started = performance.now();
+  const calls = [
+    api("explain", { texts }),
+    $("j-polarity").checked ? api("polarity", { texts }) : null,
+    $("j-emotions").checked ? api("emotions", { texts, classes: Number($("classes").value) }) : null,
+    $("j-dialogue").checked ? api("dialogue-emotion", { texts, scene: $("scene").value }) : null,
+  ];
+  let answers;
+  try { answers = await Promise.all(calls); } catch (e) { $("try-error").textContent = e.message; return; }
+  const [ex, pol, emo, dia] = answers;
+  const out = $("results");
+  out.replaceChildren(...texts.map((text, i) => resultCard(i, ex, pol, emo, dia)));
+  out.dataset.ms = String(Math.round(performance.now() - started));
+}
+
+export function setupTry() {
+  $("try-form").addEventListener("submit", analyze);
+}
