@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from benchmarks.other_results import render_other_results
+
 ACCURACY_PNG = "accuracy.png"
 SPEED_PNG = "speed_vs_accuracy.png"
 
@@ -128,8 +130,14 @@ def write_plots(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     return paths
 
 
-def render(result: dict[str, Any], report_path: Path, plots: dict[str, Path]) -> str:
-    """The markdown report. PNG links are relative to ``report_path``."""
+def render(
+    result: dict[str, Any],
+    report_path: Path,
+    plots: dict[str, Path],
+    results_dir: Path | None = None,
+) -> str:
+    """The markdown report. PNG links are relative to ``report_path``; the separate benchmarks'
+    JSON files in ``results_dir`` get a section of their own."""
     systems = _systems(result)
     peers = [s for s in systems if result["systems"][s]["peer"]]
     m = result["machine"]
@@ -184,6 +192,8 @@ def render(result: dict[str, Any], report_path: Path, plots: dict[str, Path]) ->
     _speed(result, systems, peers, plots, report_path, add)
     _judgements(result, systems, add)
     _load(result, systems, add)
+    if results_dir is not None:
+        render_other_results(results_dir, add)
     _notes(result, add)
     return "\n".join(lines) + "\n"
 
@@ -643,5 +653,5 @@ def write(
 ) -> tuple[Path, dict[str, Path]]:
     plots = write_plots(result, plots_dir)
     report_path.parent.mkdir(parents=True, exist_ok=True)
-    report_path.write_text(render(result, report_path, plots), encoding="utf-8")
+    report_path.write_text(render(result, report_path, plots, plots_dir), encoding="utf-8")
     return report_path, plots

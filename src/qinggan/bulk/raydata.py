@@ -21,7 +21,8 @@ import csv
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,11 @@ from qinggan.bulk.summary import build_summary
 from qinggan.bulk.tasks import TaskPlan, annotate, column_stats, load_models, merge_stats
 from qinggan.engine import Analyzer
 
+#: largest block Ray Data's readers emit, in bytes. A block is what one actor task annotates, and
+#: Ray's default (128 MiB) makes a file of review-length rows one block up to about half a million
+#: rows: one actor then did all the work while the other idled (the run went at one process's
+#: speed). 1 MiB is some thousands of rows, enough blocks for every actor of a large cluster too.
+BLOCK_BYTES = 1 << 20
 #: CPUs a read task asks for: reading is cheap next to the models, and a read task that waits for a
 #: whole CPU would wait forever when the annotator actors hold them all (2 actors on 2 CPUs)
 READ_CPUS = 0
@@ -122,6 +128,12 @@ class _Writer:
             self._csv = csv.writer(self._file, delimiter=self.delimiter, lineterminator="\n")
             self._csv.writerow(names)
 
+    def abandon(self) -> None:
+        """Close whatever is open, without finishing the file."""
+        for handle in (self._parquet, self._file):
+            if handle is not None:
+                handle.close()
+
     def close(self, names: list[str]) -> None:
         if self.fmt is Format.PARQUET:
             if self._parquet is None:  # no rows: an empty file with the schema
@@ -140,11 +152,13 @@ def run_ray(
     *,
     address: str | None = None,
     on_rows: Callable[[int], None] | None = None,
+    block_bytes: int = BLOCK_BYTES,
 ) -> dict[str, Any]:
     """Run ``job`` through Ray Data; return the same summary as :func:`run_local`.
 
     ``address`` is passed to ``ray.init`` (None starts a local Ray) unless Ray is already
-    initialised in this process. ``job.workers`` actors each load the models once.
+    initialised in this process. ``job.workers`` actors each load the models once; the input is
+    read in blocks of at most ``block_bytes``, spread over them.
     """
     import ray
     import ray.data
@@ -153,45 +167,25 @@ def run_ray(
     layout = open_layout(job.input, job.column, job.plan)
     if not ray.is_initialized():
         ray.init(address=address or None, include_dashboard=False, logging_level=logging.WARNING)
-    context = ray.data.DataContext.get_current()
-    context.execution_options.preserve_order = True
-    context.enable_progress_bars = False
     started = time.perf_counter()
-    dataset = _read(layout).map_batches(
-        RayAnnotator,
-        fn_constructor_kwargs={"column": job.column, "plan": job.plan},
-        batch_size=job.chunk_size,
-        batch_format="pyarrow",
-        # start small and grow: a pool that takes every CPU at once starves Ray Data's own
-        # one-CPU file-listing task on a small cluster (2 actors on 2 CPUs never start)
-        compute=ray.data.ActorPoolStrategy(min_size=1, max_size=job.workers),
-        num_cpus=1,
-    )
-    report = on_rows or (lambda n: None)
-    schema = output_schema(layout.schema, job.plan) if isinstance(layout, ParquetLayout) else None
-    delimiter = layout.delimiter if isinstance(layout, CsvLayout) else ","
-    tmp = job.output.with_name(f".{job.output.name}.ray.tmp")
-    writer = _Writer(layout.format, tmp, schema, delimiter)
-    parts = []
-    first_row = 1
-    names: list[str] = []
-    for table in dataset.iter_batches(batch_size=None, batch_format="pyarrow"):
-        if table.num_rows == 0:
-            continue
-        names = table.column_names
-        writer.write(table)
-        columns = {name: table.column(name).to_pylist() for name in job.plan.names}
-        parts.append(column_stats(columns, job.plan, first_row))
-        first_row += table.num_rows
-        report(table.num_rows)
-    writer.close(names or _names(layout, job.plan))
-    tmp.replace(job.output)
+    with _run_settings(block_bytes):
+        dataset = _read(layout).map_batches(
+            RayAnnotator,
+            fn_constructor_kwargs={"column": job.column, "plan": job.plan},
+            batch_size=job.chunk_size,
+            batch_format="pyarrow",
+            # start small and grow: a pool that takes every CPU at once starves Ray Data's own
+            # one-CPU file-listing task on a small cluster (2 actors on 2 CPUs never start)
+            compute=ray.data.ActorPoolStrategy(min_size=1, max_size=job.workers),
+            num_cpus=1,
+        )
+        parts = _write_in_order(dataset, job, layout, on_rows or (lambda n: None))
     seconds = time.perf_counter() - started
     return build_summary(
         merge_stats(parts, job.plan),
         job.plan,
         seconds=seconds,
-        rows_this_run=first_row - 1,
+        rows_this_run=sum(part["rows"] for part in parts),
         input=str(job.input),
         output=str(job.output),
         format=layout.format.value,
@@ -201,6 +195,56 @@ def run_ray(
         chunks=len(parts),
         chunks_resumed=0,
     )
+
+
+@contextmanager
+def _run_settings(block_bytes: int) -> Iterator[None]:
+    """Ray Data settings of one run (order kept, no progress bars, small blocks), put back after
+    it so the caller's own datasets are not affected."""
+    import ray.data
+
+    context = ray.data.DataContext.get_current()
+    options = context.execution_options
+    saved = (options.preserve_order, context.enable_progress_bars, context.target_max_block_size)
+    options.preserve_order = True
+    context.enable_progress_bars = False
+    context.target_max_block_size = block_bytes
+    try:
+        yield
+    finally:
+        options.preserve_order, context.enable_progress_bars = saved[0], saved[1]
+        context.target_max_block_size = saved[2]
+
+
+def _write_in_order(
+    dataset: Any, job: BulkJob, layout: Any, report: Callable[[int], None]
+) -> list[dict[str, Any]]:
+    """Stream the annotated blocks back in input order into ``job.output`` (through a temporary
+    file, removed on failure); returns the label counts of each block."""
+    schema = output_schema(layout.schema, job.plan) if isinstance(layout, ParquetLayout) else None
+    delimiter = layout.delimiter if isinstance(layout, CsvLayout) else ","
+    tmp = job.output.with_name(f".{job.output.name}.ray.tmp")
+    writer = _Writer(layout.format, tmp, schema, delimiter)
+    parts: list[dict[str, Any]] = []
+    first_row = 1
+    names: list[str] = []
+    try:
+        for table in dataset.iter_batches(batch_size=None, batch_format="pyarrow"):
+            if table.num_rows == 0:
+                continue
+            names = table.column_names
+            writer.write(table)
+            columns = {name: table.column(name).to_pylist() for name in job.plan.names}
+            parts.append(column_stats(columns, job.plan, first_row))
+            first_row += table.num_rows
+            report(table.num_rows)
+        writer.close(names or _names(layout, job.plan))
+    except BaseException:
+        writer.abandon()
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(job.output)
+    return parts
 
 
 def _names(layout: Any, plan: TaskPlan) -> list[str]:
