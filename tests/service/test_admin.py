@@ -22,10 +22,16 @@ APPS = "/api/v1/admin/apps"
 
 
 @pytest.fixture
-def admin_client(tiny_analyzer: Analyzer, store: AppStore, sqlite_url: str) -> Iterator[TestClient]:
-    settings = Settings(db_url=sqlite_url, admin_key=ADMIN)
-    with TestClient(create_app(settings, tiny_analyzer, store, dialects=[])) as client:
+def admin_client(tiny_analyzer: Analyzer, any_store: AppStore) -> Iterator[TestClient]:
+    """A service with an admin key, on SQLite and on PostgreSQL (its jobs in the same database)."""
+    settings = Settings(db_url=any_store.url, admin_key=ADMIN)
+    with TestClient(create_app(settings, tiny_analyzer, any_store, dialects=[])) as client:
         yield client
+
+
+@pytest.fixture
+def store(any_store: AppStore) -> AppStore:
+    return any_store
 
 
 def _admin(key: str = ADMIN) -> dict[str, str]:
