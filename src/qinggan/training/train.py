@@ -23,6 +23,7 @@ from qinggan.models.linear import HashedLinearClassifier
 from qinggan.models.neural import CharCNNClassifier
 from qinggan.models.registry import EnsembleClassifier
 from qinggan.text import normalize
+from qinggan.training.cascade import fit_cascade, fit_temperature
 from qinggan.training.evaluate import score_polarity
 from qinggan.training.metrics import classification_metrics
 from qinggan.training.recipe import Recipe, TrainingData, load_data
@@ -47,17 +48,6 @@ def _in_polarity_order(probabilities: np.ndarray, classes: tuple[str, ...]) -> n
     for column, label in enumerate(classes):
         out[:, POLARITY_LABELS.index(Polarity(label))] = probabilities[:, column]
     return out
-
-
-def _fit_temperature(log_probs: np.ndarray, gold: np.ndarray) -> float:
-    """The temperature T minimising the negative log-likelihood of softmax(log_probs / T)."""
-    best_t, best_nll = 1.0, np.inf
-    for t in np.exp(np.linspace(np.log(0.2), np.log(5.0), 61)):
-        p = softmax(log_probs / t)
-        nll = -np.mean(np.log(np.clip(p[np.arange(len(gold)), gold], 1e-12, 1.0)))
-        if nll < best_nll:
-            best_t, best_nll = float(t), nll
-    return best_t
 
 
 def _build(spec: dict[str, Any]) -> Any:
@@ -182,11 +172,19 @@ def train_model(
             ]
         )
         if len(gold) == len(all_logp):
-            temperature = _fit_temperature(all_logp, gold)
+            temperature = fit_temperature(all_logp, gold)
 
     metrics = {
         name: _score(task, data, name, combined[name] / temperature, classes) for name in data.dev
     }
+    cascade = None
+    if len(members) > 1 and data.dev:
+        gold_labels = {name: [ex.label for ex in examples] for name, examples in data.dev.items()}
+        fit = fit_cascade(task.score, gold_labels, member_logp, weights_, temperature, classes)
+        cascade, metrics = fit.cascade, fit.metrics
+        for name, rate in fit.skip_rates.items():
+            metrics[name]["cascade_skip_rate"] = rate
+        logger.info("cascade: %s (tried %s)", cascade, fit.tried)
 
     output.mkdir(parents=True, exist_ok=True)
     for member in members:
@@ -196,7 +194,7 @@ def train_model(
         member.temperature = temperature * getattr(member, "temperature", 1.0)
         architecture, hyper, components = member.architecture, member.hyperparameters(), []
     else:
-        ensemble = EnsembleClassifier(members, weights_, temperature=temperature)
+        ensemble = EnsembleClassifier(members, weights_, temperature, cascade)
         architecture, hyper = ensemble.architecture, ensemble.hyperparameters()
         components = [
             {
@@ -264,7 +262,7 @@ def _ensemble_weights(
 
 
 def _headline(metrics: dict[str, Any]) -> dict[str, Any]:
-    keys = ("protocol", "n", "accuracy", "macro_f1", "neutral_rate")
+    keys = ("protocol", "n", "accuracy", "macro_f1", "neutral_rate", "cascade_skip_rate")
     return {
         k: round(v, 4) if isinstance(v, float) else v
         for k, v in metrics.items()
