@@ -171,3 +171,26 @@ def test_cli_evaluate_emotion_rejects_unknown_labels(tmp_path: Path) -> None:
     path.write_text('{"text": "好", "label": "joy"}\n', encoding="utf-8")
     proc = run_cli("evaluate", "emotion", str(path))
     assert proc.returncode == 2 and "1: unknown label 'joy'" in proc.stderr.decode()
+
+
+def test_cli_an_internal_bug_exits_70_with_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import qinggan.engine
+    from qinggan.cli.main import run
+
+    def broken(self: object, *args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in the engine")
+
+    monkeypatch.setattr(qinggan.engine.Analyzer, "analyze_batch", broken)
+    monkeypatch.setattr("sys.argv", ["qinggan", "analyze", "很好"])
+    monkeypatch.delenv("QINGGAN_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as exited:
+        run()
+    assert exited.value.code == 70
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: a bug in the engine" in err
+    assert "Traceback" not in err and "QINGGAN_DEBUG=1" in err
+    monkeypatch.setenv("QINGGAN_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="a bug in the engine"):
+        run()

@@ -15,6 +15,7 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_BAD_INPUT = 2
 EXIT_MISSING_EXTRA = 1
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug of ours
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:

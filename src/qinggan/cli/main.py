@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import typer
+from rich.markup import escape
 
 from qinggan._version import __version__
 from qinggan.cli import apps, archive, bulk, evaluate, jobs, train
 from qinggan.cli.analyze import analyze_cli, dialogue_cli, emotions_cli
+from qinggan.cli.common import EXIT_INTERNAL, stderr
 from qinggan.cli.serve import serve_cli
 from qinggan.cli.trend import trend_cli
 from qinggan.cli.worker import worker_cli
@@ -53,4 +56,18 @@ def main(
 
 
 def run() -> None:
-    app()
+    """The console entry point: a user's mistake exits 2 with a message (each command's own
+    handling); an unexpected exception, which is a bug of ours, exits 70 with one line that says
+    so instead of a traceback (``QINGGAN_DEBUG=1`` shows the traceback)."""
+    try:
+        app()
+    except Exception as exc:
+        if os.environ.get("QINGGAN_DEBUG"):
+            raise
+        stderr.print(
+            f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))}\n"
+            "This is a bug in qinggan, not in your input; rerun with QINGGAN_DEBUG=1 for the "
+            "traceback and report it.",
+            markup=True,
+        )
+        raise SystemExit(EXIT_INTERNAL) from None
