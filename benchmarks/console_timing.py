@@ -32,18 +32,14 @@ import json
 import math
 import os
 import platform
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.service_load import ROOT, Server, _commit, create_app_credentials, load_average
+
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "console.json"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -98,19 +94,6 @@ ANALYZE_ONCE = """async () => {
 }"""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def load_average() -> list[float]:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        return []
-
-
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile ``p`` (0-100) of ``values``."""
     ordered = sorted(values)
@@ -128,60 +111,6 @@ def summary(values: list[float], tail: float) -> dict[str, float]:
 
 
 # -- the server ---------------------------------------------------------------------------------
-def create_app_credentials(db_url: str) -> str:
-    """A fresh app without quota or rate limit; ``app_id:secret``."""
-    from qinggan.service.store import AppStore
-
-    store = AppStore.open(db_url)
-    try:
-        app = store.add_app("console-timing", dialects=["native"], daily_quota=None, rps=None)
-    finally:
-        store.close()
-    return f"{app.app_id}:{app.secret}"
-
-
-class Server:
-    """``qinggan serve`` in a child process (its own process group), stopped on exit."""
-
-    def __init__(self, db_url: str, log_path: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ)
-        env.pop("QINGGAN_ADMIN_KEY", None)
-        command = [
-            sys.executable, "-m", "qinggan", "serve", "--host", "127.0.0.1",
-            "--port", str(self.port), "--db", db_url, "--log-level", "warning", "--no-worker",
-        ]  # fmt: skip
-        self._log = log_path.open("wb")
-        self.proc = subprocess.Popen(
-            command, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-    def wait_ready(self, timeout_s: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the server exited with {self.proc.returncode}")
-            try:
-                with urllib.request.urlopen(self.base + "/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.25)
-        raise RuntimeError("the server did not become ready in time")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-        self._log.close()
-
-
 # -- the browser --------------------------------------------------------------------------------
 def open_console(page: Any, base: str) -> dict[str, float]:
     page.goto(base + "/")
@@ -250,7 +179,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="qinggan-console-") as tmp:
         db_url = f"sqlite:///{Path(tmp) / 'console.db'}"
         key = create_app_credentials(db_url)
-        server = Server(db_url, Path(tmp) / "server.log")
+        server = Server(1, db_url, Path(tmp) / "server.log", None)
         try:
             server.wait_ready()
             with sync_playwright() as driver:
@@ -289,16 +218,6 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "commit": _commit(),
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-
-
-def _commit() -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        )
-    except OSError:
-        return None
-    return done.stdout.strip() or None
 
 
 def report(result: dict[str, Any]) -> None:
