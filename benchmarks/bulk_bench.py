@@ -5,7 +5,8 @@
 
 Rows are real reviews (restaurants, books, products, take-away) from ``../shared/data``, cycled
 to the size asked. Throughput runs read and write Parquet (the format Ray reads too) with the
-polarity task and include worker start-up (process pool, Ray actors) but not ``ray.init``.
+polarity task and include worker start-up (process pool, Ray actors) but not ``ray.init``; each
+runner runs ``--repeats`` times, in rounds that take the runners in turn, and the median counts.
 Memory runs `python -m qinggan bulk` on CSV files of two sizes with 2 workers and samples the
 resident memory of the whole process tree (command + workers) every 50 ms; flat memory means the
 peak does not grow with the file. Writes ``benchmarks/results/bulk.json``.
@@ -16,7 +17,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import logging
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -69,35 +72,41 @@ def write_parquet(path: Path, rows: int, texts: list[str]) -> None:
     pq.write_table(pa.table({"id": ids, "text": column}), path, row_group_size=50_000)
 
 
-def throughput(src: Path, out_dir: Path, chunk: int) -> dict[str, Any]:
+def throughput(src: Path, out_dir: Path, chunk: int, repeats: int) -> dict[str, Any]:
+    """Rows per second of each runner: ``repeats`` rounds, each running every runner once in turn
+    (so a busy spell of the shared machine hits them alike); the median round counts."""
     from qinggan.bulk import BulkJob, parse_tasks, run_local, run_ray
 
     plan = parse_tasks("polarity")
-    results: dict[str, Any] = {}
-    for workers in (1, 2):
-        job = BulkJob(
-            src, out_dir / f"local{workers}.parquet", plan, workers=workers, chunk_size=chunk
-        )
-        started = time.perf_counter()
-        summary = run_local(job)
-        seconds = time.perf_counter() - started
-        results[f"local_{workers}"] = _speed(summary["rows"], seconds)
-        print(f"local, {workers} process(es): {results[f'local_{workers}']}", flush=True)
+    runners: dict[str, Any] = {f"local_{workers}": (run_local, workers) for workers in (1, 2)}
+    ray: Any = None
     try:
         import ray
     except ImportError:
-        results["ray_2cpu"] = None
-        return results
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="warning")
+        pass
+    else:
+        ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
+        runners["ray_2cpu"] = (run_ray, 2)
+    seconds: dict[str, list[float]] = {name: [] for name in runners}
     try:
-        job = BulkJob(src, out_dir / "ray.parquet", plan, workers=2, chunk_size=chunk)
-        started = time.perf_counter()
-        summary = run_ray(job)
-        seconds = time.perf_counter() - started
-        results["ray_2cpu"] = _speed(summary["rows"], seconds)
-        print(f"ray, 2 CPUs: {results['ray_2cpu']}", flush=True)
+        for round_number in range(1, repeats + 1):
+            for name, (run, workers) in runners.items():
+                job = BulkJob(
+                    src, out_dir / f"{name}.parquet", plan, workers=workers, chunk_size=chunk
+                )
+                started = time.perf_counter()
+                summary = run(job)
+                seconds[name].append(time.perf_counter() - started)
+                print(f"round {round_number}, {name}: {seconds[name][-1]:.2f} s", flush=True)
     finally:
-        ray.shutdown()
+        if ray is not None:
+            ray.shutdown()
+    results: dict[str, Any] = {"local_1": None, "local_2": None, "ray_2cpu": None}
+    for name, times in seconds.items():
+        results[name] = {
+            **_speed(summary["rows"], statistics.median(times)),
+            "rounds_seconds": [round(t, 2) for t in times],
+        }
     return results
 
 
@@ -156,6 +165,9 @@ def main(argv: list[str] | None = None) -> None:
         help="the two file sizes of the memory runs, comma-separated",
     )
     parser.add_argument("--chunk-size", type=int, default=1000)
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="rounds of the throughput runs (median reported)"
+    )
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "bulk.json")
     args = parser.parse_args(argv)
     small, large = (int(n) for n in args.memory_rows.split(","))
@@ -170,12 +182,13 @@ def main(argv: list[str] | None = None) -> None:
         "chunk_size": args.chunk_size,
         "mean_text_chars": round(sum(map(len, texts)) / len(texts), 1),
         "task": "polarity",
+        "repeats": args.repeats,
     }
     with tempfile.TemporaryDirectory(prefix="qinggan-bulk-bench-") as tmp:
         work = Path(tmp)
         src = work / "reviews.parquet"
         write_parquet(src, args.rows, texts)
-        speed = throughput(src, work, args.chunk_size)
+        speed = throughput(src, work, args.chunk_size, args.repeats)
         report["throughput"] = speed
         one, two = speed["local_1"]["rows_per_second"], speed["local_2"]["rows_per_second"]
         report["scaling_efficiency_1_to_2"] = round(two / (2 * one), 3)
