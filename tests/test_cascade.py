@@ -4,6 +4,7 @@ ensemble; the threshold fitted on dev so no set loses accuracy; the shipped pola
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -113,3 +114,36 @@ def test_the_shipped_polarity_model_answers_unsure_texts_with_the_whole_ensemble
     assert np.allclose(cascaded[unsure], full[unsure])
     # where the first member is sure, the label is the ensemble's on these clear texts
     assert (cascaded.argmax(1) == full.argmax(1)).all()
+
+
+def test_training_an_ensemble_fits_and_ships_its_cascade(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from qinggan.training.recipe import recipe_from_files
+    from qinggan.training.train import train_model
+
+    rows = []
+    for i in range(40):
+        rows.append(f"这个产品太棒了，非常满意{i},positive")
+        rows.append(f"这个产品太烂了，非常失望{i},negative")
+    train, dev = tmp_path / "train.csv", tmp_path / "mine.csv"
+    train.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    dev.write_text("text,label\n" + "\n".join(rows[::4]) + "\n", encoding="utf-8")
+    model = {
+        "components": [
+            {"architecture": "hashed-ngram-linear", "n_buckets": 1 << 14, "epochs": 20},
+            {"architecture": "unit-cnn-onnx", "embedding_dim": 8, "filters": 8, "epochs": 3,
+             "vocab_size": 200, "batch_size": 16},
+        ]
+    }  # fmt: skip
+    recipe = recipe_from_files("tiny", ("negative", "positive"), [train], [dev], model)
+    report = train_model(POLARITY_TASK, recipe, tmp_path / "model")
+    cascade = report.meta.hyperparameters["cascade"]
+    assert cascade["threshold"] in THRESHOLDS and cascade["temperature"] > 0
+    assert 0.0 < report.meta.metrics["mine"]["cascade_skip_rate"] <= 1.0
+    _, loaded = load_classifier(tmp_path / "model")
+    assert loaded.cascade == Cascade(**cascade)
+    texts = [normalize("太棒了，非常满意"), normalize("太烂了，非常失望")]
+    assert [loaded.classes_[i] for i in loaded.predict_proba(texts).argmax(1)] == [
+        "positive",
+        "negative",
+    ]
