@@ -112,7 +112,8 @@ def test_admin_refusals(admin_client: TestClient, store: AppStore) -> None:
     assert _code(admin_client.get(APPS, headers=api_key(app))) == (401, "bad_admin_key")
     patch = admin_client.patch
     assert _code(patch(f"{APPS}/nope", headers=_admin(), json={"rps": 3})) == (404, "unknown_app")
-    for bad in ({"daily_quota": -1}, {"rps": "fast"}, {"enabled": None}, {"secret": "x"}):
+    bad_bodies = ({"daily_quota": -1}, {"rps": "fast"}, {"enabled": None}, {"secret": "x"})
+    for bad in (*bad_bodies, {"daily_quota": 5, "enabled": None}):  # the last: nothing written
         answer = patch(f"{APPS}/{app.app_id}", headers=_admin(), json=bad)
         assert _code(answer) == (422, "invalid_request"), bad
     plain = {**_admin(), "Content-Type": "text/plain"}

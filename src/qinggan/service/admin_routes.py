@@ -25,9 +25,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qinggan.errors import ConfigError
 from qinggan.service.apps import App
-from qinggan.service.archive_routes import STORE_STATE
+from qinggan.service.archive_routes import job_store
 from qinggan.service.context import get_services
-from qinggan.service.errors import AdminDisabled, AppNotFound, BadAdminKey, InvalidRequest
+from qinggan.service.errors import (
+    AdminDisabled,
+    AppNotFound,
+    BadAdminKey,
+    InvalidRequest,
+    UnknownApp,
+)
 from qinggan.service.native import PREFIX, NativeRoute
 
 #: days of usage an app's row shows
@@ -64,7 +70,7 @@ def check_admin(request: Request, given: str | None) -> None:
 def _overview(request: Request, apps: list[App]) -> dict[str, Any]:
     """The admin's view of ``apps`` (runs in a thread: it reads both stores)."""
     store = get_services(request).store
-    jobs = getattr(request.app.state, STORE_STATE)
+    jobs = job_store(request)
     now = datetime.now(UTC)
     days = [
         (now - timedelta(days=back)).date().isoformat() for back in reversed(range(HISTORY_DAYS))
@@ -110,24 +116,20 @@ async def change_app(
     store = get_services(request).store
     given = body.model_fields_set
 
+    if "enabled" in given and body.enabled is None:  # refused before anything is written
+        raise InvalidRequest("enabled: give true or false")
+    # null and 0 both mean unlimited; set_limits reads None as "keep"
+    limits = {name: getattr(body, name) or 0 for name in LIMITS if name in given}
+
     def change() -> dict[str, Any]:
-        if store.get_app(app_id) is None:
-            raise AppNotFound(f"no app {app_id!r}")
-        limits = {
-            name: getattr(body, name) or 0 for name in ("daily_quota", "rps") if name in given
-        }
         try:
-            if limits:
-                store.set_limits(app_id, **limits)
-            if "enabled" in given:
-                if body.enabled is None:
-                    raise InvalidRequest("enabled: give true or false")
-                store.set_enabled(app_id, body.enabled)
+            app = store.set_limits(app_id, **limits)  # no limits: reads the app
+            if body.enabled is not None:
+                app = store.set_enabled(app_id, body.enabled)
+        except UnknownApp:
+            raise AppNotFound(f"no app {app_id!r}") from None
         except ConfigError as exc:
             raise InvalidRequest(str(exc)) from None
-        app = store.get_app(app_id)
-        if app is None:  # removed meanwhile
-            raise AppNotFound(f"no app {app_id!r}")
         rows: list[dict[str, Any]] = _overview(request, [app])["apps"]
         return rows[0]
 

@@ -34,6 +34,11 @@ STORE_STATE = "job_store"
 router = APIRouter(prefix=PREFIX, route_class=NativeRoute, tags=["archive"])
 
 
+def job_store(request: Request) -> Any:
+    """The running app's :class:`~qinggan.jobs.store.JobStore` (opened by :func:`start_jobs`)."""
+    return getattr(request.app.state, STORE_STATE)
+
+
 class ImportIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     messages: list[Any] = Field(description="archive messages, one object each")
@@ -52,7 +57,7 @@ async def archive_import(
     if len(body.messages) > MAX_IMPORT:
         raise InvalidRequest(f"messages: at most {MAX_IMPORT} per request")
     grant = await admit_native(request, x_api_key, 0)
-    store = getattr(request.app.state, STORE_STATE)
+    store = job_store(request)
     records: list[tuple[int, Any]] = []
     for index, obj in enumerate(body.messages):
         try:

@@ -29,7 +29,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from qinggan.jobs.model import MAX_MESSAGES, MAX_MSGID_CHARS, InvalidTask, JobQuotaExceeded
-from qinggan.service.archive_routes import STORE_STATE
+from qinggan.service.archive_routes import job_store
 from qinggan.service.errors import InvalidRequest, JobNotFound, JobQuotaRefused
 from qinggan.service.native import PREFIX, ApiKey, NativeRoute, admit_native
 
@@ -50,10 +50,6 @@ class JobIn(BaseModel):
     messages: list[JobMessageIn] = Field(min_length=1, max_length=MAX_MESSAGES)
 
 
-def _store(request: Request) -> Any:
-    return getattr(request.app.state, STORE_STATE)
-
-
 @router.post("/jobs", summary="Start a sentiment job over archived messages")
 async def create_job(request: Request, body: JobIn, x_api_key: ApiKey = None) -> JSONResponse:
     from qinggan.jobs.model import TaskItem
@@ -62,7 +58,7 @@ async def create_job(request: Request, body: JobIn, x_api_key: ApiKey = None) ->
     items = [TaskItem(m.msgid, m.secret_key) for m in body.messages]
     try:
         created = await anyio.to_thread.run_sync(
-            _store(request).create_job, grant.app.app_id, items
+            job_store(request).create_job, grant.app.app_id, items
         )
     except InvalidTask as exc:
         raise InvalidRequest(str(exc)) from None
@@ -84,7 +80,7 @@ async def list_jobs(
     limit: Annotated[int, Query(ge=1, le=MAX_LISTED)] = 50,
 ) -> JSONResponse:
     grant = await admit_native(request, x_api_key, 0)
-    store = _store(request)
+    store = job_store(request)
     org = grant.app.app_id
 
     def read() -> dict[str, Any]:
@@ -101,7 +97,7 @@ async def list_jobs(
 @router.get("/jobs/{jobid}", summary="One job of this app with its results")
 async def get_job(request: Request, jobid: str, x_api_key: ApiKey = None) -> JSONResponse:
     grant = await admit_native(request, x_api_key, 0)
-    store = _store(request)
+    store = job_store(request)
     view = await anyio.to_thread.run_sync(lambda: store.get_job(jobid, org=grant.app.app_id))
     if view is None:
         raise JobNotFound(f"no job {jobid!r} for this app")
