@@ -18,14 +18,13 @@ import dataclasses
 import sys
 from pathlib import Path
 
-import numpy as np
-
+from qinggan.models.base import log_proba
 from qinggan.models.io import read_meta, write_meta
 from qinggan.models.registry import EnsembleClassifier, load_classifier
 from qinggan.text import normalize
 from qinggan.training.cascade import fit_cascade
 from qinggan.training.recipe import load_data, load_recipe
-from qinggan.training.train import POLARITY_TASK, _headline, classes_task, model_card
+from qinggan.training.train import POLARITY_TASK, classes_task, headline_metrics, model_card
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "src" / "qinggan" / "resources" / "models"
@@ -51,10 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     task = POLARITY_TASK if args.task == "polarity" else classes_task(meta.task, meta.labels)
     texts = {name: [normalize(ex.text) for ex in rows] for name, rows in data.dev.items()}
     gold = {name: [ex.label for ex in rows] for name, rows in data.dev.items()}
-    member_logp = [
-        {name: np.log(np.clip(m.predict_proba(t), 1e-9, 1.0)) for name, t in texts.items()}
-        for m in ensemble.members
-    ]
+    member_logp = [{name: log_proba(m, t) for name, t in texts.items()} for m in ensemble.members]
     classes = tuple(ensemble.classes_)
     fit = fit_cascade(
         task.score, gold, member_logp, ensemble.weights, ensemble.temperature, classes
@@ -73,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     metrics = {}
     for name, values in fit.metrics.items():
-        metrics[name] = _headline({**values, "cascade_skip_rate": fit.skip_rates[name]})
+        metrics[name] = headline_metrics({**values, "cascade_skip_rate": fit.skip_rates[name]})
     hyper = {**meta.hyperparameters, "cascade": fit.cascade.to_dict()}
     updated = dataclasses.replace(meta, hyperparameters=hyper, metrics=metrics)
     write_meta(model, updated)

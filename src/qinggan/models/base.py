@@ -39,6 +39,11 @@ class TextClassifier(Protocol):
     def save(self, directory: Path) -> None: ...
 
 
+def log_proba(model: Any, texts: Sequence[str]) -> np.ndarray:
+    """``log(model.predict_proba(texts))``, floored at log(1e-9) so a zero stays finite."""
+    return np.log(np.clip(model.predict_proba(texts), 1e-9, 1.0))
+
+
 def softmax(scores: np.ndarray) -> np.ndarray:
     """Row-wise softmax, stable for large scores."""
     shifted = scores - scores.max(axis=1, keepdims=True)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from qinggan.errors import ModelError
-from qinggan.models.base import softmax
+from qinggan.models.base import log_proba, softmax
 from qinggan.models.io import ModelMeta, read_meta
 from qinggan.models.linear import HashedLinearClassifier
 from qinggan.models.neural import CharCNNClassifier
@@ -69,14 +69,14 @@ class EnsembleClassifier:
     def decision_function(self, texts: Sequence[str]) -> np.ndarray:
         total = np.zeros((len(texts), len(self.classes_)))
         for member, weight in zip(self.members, self.weights, strict=True):
-            total += weight * np.log(np.clip(member.predict_proba(texts), 1e-9, 1.0))
+            total += weight * log_proba(member, texts)
         return total
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities: the whole ensemble, or through the cascade when it has one."""
         if self.cascade is None or not len(texts):
             return self.ensemble_proba(texts)
-        first = np.log(np.clip(self.members[0].predict_proba(texts), 1e-9, 1.0))
+        first = log_proba(self.members[0], texts)
         sure = first.max(axis=1) >= np.log(self.cascade.threshold)
         out = softmax(first / self.cascade.temperature)
         unsure = np.flatnonzero(~sure)
@@ -84,7 +84,7 @@ class EnsembleClassifier:
             rest = [texts[int(i)] for i in unsure]
             total = self.weights[0] * first[unsure]
             for member, weight in zip(self.members[1:], self.weights[1:], strict=True):
-                total += weight * np.log(np.clip(member.predict_proba(rest), 1e-9, 1.0))
+                total += weight * log_proba(member, rest)
             out[unsure] = softmax(total / self.temperature)
         return out
 

@@ -42,9 +42,10 @@ def fit_temperature(log_probs: np.ndarray, gold: np.ndarray) -> float:
     return best_t
 
 
-def _weighted(
+def weighted_log_probs(
     name: str, weights: Sequence[float], member_logp: Sequence[Mapping[str, np.ndarray]]
 ) -> np.ndarray:
+    """The ensemble's scores of dev set ``name``: the members' log-probabilities, weighted."""
     total = np.zeros_like(member_logp[0][name])
     for weight, logp in zip(weights, member_logp, strict=True):
         total += weight * logp[name]
@@ -77,8 +78,10 @@ def fit_cascade(
     """Fit the cascade of an ensemble from its members' dev log-probabilities (one mapping of dev
     set name to an array per member, first member first) and its weights and temperature."""
     names = list(gold)
-    combined = {n: _weighted(n, weights, member_logp) for n in names}
-    full = {n: score(gold[n], softmax(combined[n] / temperature), classes) for n in names}
+    combined = {n: weighted_log_probs(n, weights, member_logp) for n in names}
+    ensemble = {n: softmax(combined[n] / temperature) for n in names}
+    full = {n: score(gold[n], ensemble[n], classes) for n in names}
+    total = sum(len(gold[n]) for n in names)
     first = member_logp[0]
     index = {label: i for i, label in enumerate(classes)}
     tried: list[dict[str, Any]] = []
@@ -92,7 +95,7 @@ def fit_cascade(
         first_t = fit_temperature(answered, np.array([index[gold[n][i]] for n, i in rows]))
         metrics = {}
         for n in names:
-            probs = softmax(combined[n] / temperature)
+            probs = ensemble[n].copy()
             probs[sure[n]] = softmax(first[n][sure[n]] / first_t)
             metrics[n] = score(gold[n], probs, classes)
         drops = {
@@ -100,7 +103,6 @@ def fit_cascade(
             for n in names
         }
         worst = max(drops, key=lambda n: drops[n])
-        total = sum(len(gold[n]) for n in names)
         skip = sum(int(sure[n].sum()) for n in names) / total
         line = {
             "threshold": threshold,

@@ -17,13 +17,13 @@ from typing import Any
 import numpy as np
 
 from qinggan.labels import POLARITY_LABELS, Polarity
-from qinggan.models.base import softmax
+from qinggan.models.base import log_proba, softmax
 from qinggan.models.io import ModelMeta, write_meta
 from qinggan.models.linear import HashedLinearClassifier
 from qinggan.models.neural import CharCNNClassifier
 from qinggan.models.registry import EnsembleClassifier
 from qinggan.text import normalize
-from qinggan.training.cascade import fit_cascade, fit_temperature
+from qinggan.training.cascade import fit_cascade, fit_temperature, weighted_log_probs
 from qinggan.training.evaluate import score_polarity
 from qinggan.training.metrics import classification_metrics
 from qinggan.training.recipe import Recipe, TrainingData, load_data
@@ -146,19 +146,13 @@ def train_model(
     dev_texts = {
         name: [normalize(ex.text) for ex in examples] for name, examples in data.dev.items()
     }
-    member_logp = [
-        {name: np.log(np.clip(m.predict_proba(t), 1e-9, 1.0)) for name, t in dev_texts.items()}
-        for m in members
-    ]
+    member_logp = [{name: log_proba(m, t) for name, t in dev_texts.items()} for m in members]
     component_metrics = [
-        {name: _headline(_score(task, data, name, lp[name], classes)) for name in data.dev}
+        {name: headline_metrics(_score(task, data, name, lp[name], classes)) for name in data.dev}
         for lp in member_logp
     ]
     weights_ = _ensemble_weights(task, data, member_logp, classes, specs)
-    combined = {
-        name: sum(w * lp[name] for w, lp in zip(weights_, member_logp, strict=True))
-        for name in dev_texts
-    }
+    combined = {name: weighted_log_probs(name, weights_, member_logp) for name in dev_texts}
     temperature = 1.0
     if data.dev:
         index = {label: i for i, label in enumerate(classes)}
@@ -212,7 +206,7 @@ def train_model(
         labels=list(classes),
         hyperparameters=hyper,
         components=components,
-        metrics={name: _headline(m) for name, m in metrics.items()},
+        metrics={name: headline_metrics(m) for name, m in metrics.items()},
         training_data={
             "fingerprint": data.fingerprint,
             "rows": len(texts),
@@ -261,7 +255,7 @@ def _ensemble_weights(
     return best
 
 
-def _headline(metrics: dict[str, Any]) -> dict[str, Any]:
+def headline_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
     keys = ("protocol", "n", "accuracy", "macro_f1", "neutral_rate", "cascade_skip_rate")
     return {
         k: round(v, 4) if isinstance(v, float) else v
