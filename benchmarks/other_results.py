@@ -142,8 +142,8 @@ SECTIONS: tuple[tuple[str, Callable[[dict[str, Any], Add], None]], ...] = (
 
 def render_other_results(results_dir: Path, add: Add) -> None:
     """The section for the separate benchmarks whose JSON is in ``results_dir`` (none: nothing)."""
-    found = [(name, data) for name, data in ((n, _load(results_dir, n)) for n, _ in SECTIONS)]
-    if not any(data for _, data in found):
+    found = [(render, data) for name, render in SECTIONS if (data := _load(results_dir, name))]
+    if not found:
         return
     add("## Service, jobs, bulk files and console")
     add("")
@@ -152,7 +152,5 @@ def render_other_results(results_dir: Path, add: Add) -> None:
         "its numbers), on the same shared machine; absolute numbers move with its load."
     )
     add("")
-    renderers = dict(SECTIONS)
-    for name, data in found:
-        if data is not None:
-            renderers[name](data, add)
+    for render, data in found:
+        render(data, add)
