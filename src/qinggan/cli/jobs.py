@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from qinggan.cli.archive import DEFAULT_ORG, DbOpt, OrgOpt, open_job_store
+from qinggan.cli.archive import AppOpt, DbOpt, OrgOpt, open_job_store, resolve_org
 from qinggan.cli.common import fail, print_json, stderr, stdout
 from qinggan.errors import QingganError
 
@@ -104,32 +104,38 @@ def submit_cli(
     file: Annotated[
         Path, typer.Argument(help="JSON {msg_list: [...]}, a JSON list or JSON lines; - = stdin")
     ],
-    org: OrgOpt = DEFAULT_ORG,
+    app_id: AppOpt = None,
+    org: OrgOpt = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait until the job is done.")] = False,
     timeout: Annotated[float | None, typer.Option(help="Most seconds to --wait.")] = None,
     json_output: JsonOpt = False,
     db: DbOpt = None,
 ) -> None:
-    """Create a job over up to 1000 archived messages; prints its id (and the repeats)."""
+    """Create a job over up to 1000 archived messages of --app (default: the only app); prints
+    its id (and the repeats)."""
     from qinggan.jobs.model import JobError
 
     data = _read_task(file)
+    chosen = resolve_org(db, org, app_id)
     store = open_job_store(db)
     try:
         try:
             items, repeats = parse_task(data)
-            created = store.create_job(org, items)
+            created = store.create_job(chosen, items)
         except JobError as exc:
             fail(str(exc))
         summary = wait_for(store, created.jobid, timeout=timeout) if wait else None
-        view = store.get_job(created.jobid) if wait else None
+        view = store.get_job(created.jobid)
     finally:
         store.close()
+    hint = view.hint if view is not None else None
     if json_output:
         out: dict[str, Any] = {"jobid": created.jobid, "total": created.total}
         out["fail_list"] = repeats
-        if view is not None:
+        if view is not None and wait:
             out.update(view.to_dict())
+        elif hint is not None:
+            out["hint"] = hint
         print_json(out)
         return
     stdout.print(created.jobid)
@@ -137,6 +143,8 @@ def submit_cli(
         stderr.print(f"repeated msgid {repeat['msgid']!r}: the first occurrence is used")
     if summary is not None:
         stderr.print(f"{summary.status.value}: {summary.resolved}/{summary.total} resolved")
+    if hint is not None:
+        stderr.print(f"warning: {hint}", markup=False)
 
 
 @app.command("status")
@@ -187,6 +195,8 @@ def results_cli(
         print_json(view.to_dict())
     elif output is None:
         stdout.print(f"{view.summary.jobid}  {view.status.value}")
+        if view.hint is not None:
+            stderr.print(f"warning: {view.hint}", markup=False)
         for item in view.items:
             if item.sentiment is not None:
                 stdout.print(f"{item.msgid}\t{item.sentiment.value}\t{item.confidence:.3f}")

@@ -1,29 +1,44 @@
 """The message archive: one JSON object per line, checked, then stored per organisation.
 
-A line::
+Two shapes of a line are accepted. The flat one::
 
     {"msgid": "M1", "msgtype": "text", "content": "谢谢，问题解决了",
      "conversation_id": "c1", "sender": "zhangsan", "msgtime": 1700000000}
 
-``msgid`` (string, at most 256 characters) and ``msgtype`` are required. What is analysed:
+and WeCom's own session-archive shape (a decrypted ``chatdata`` message), where the content sits
+in an object named after the type and the people in ``from`` / ``roomid``::
 
-* ``text``: ``content`` (plaintext) or ``encrypted_content`` (see :mod:`qinggan.jobs.crypto`),
-  exactly one of them;
-* ``voice`` / ``audio``: the ``transcript`` (plaintext) or ``encrypted_transcript``; without
-  either the message is stored, and a task item asking for it fails with ``no_transcript``.
+    {"msgid": "M1", "action": "send", "from": "zhangsan", "tolist": ["lisi"], "roomid": "",
+     "msgtime": 1547087894783, "msgtype": "text", "text": {"content": "谢谢，问题解决了"}}
 
-Optional: ``conversation_id``, ``sender`` (strings), ``msgtime`` (integer). Other fields are
-ignored. A line with any other ``msgtype`` is rejected (reported with its line number) but its
-msgid is remembered, so that a task item asking for it fails with ``unsupported_type`` rather than
-``unknown_message``. A malformed line is reported with its line number and skipped; every other
-line is imported. Importing a msgid again replaces the stored message when anything changed and
-does nothing otherwise, so a re-import of the same file is a no-op. Keys are never stored here.
+``msgid`` (at most 256 characters) and ``msgtype`` (at most 32) are required. What is analysed:
+
+* ``text``: ``content`` or ``encrypted_content`` (see :mod:`qinggan.jobs.crypto`), exactly one of
+  them, flat or inside ``"text": {...}``; a ``mixed`` message's text parts (``"mixed": {"item":
+  [{"type": "text", "content": "{\\"content\\": ...}"}]}``) are analysed as one text message;
+* ``voice`` and ``audio``, and WeCom's ``meeting_voice_call`` (its audio archive message, stored
+  as ``audio``): the ``transcript`` (plaintext) or ``encrypted_transcript``, flat or inside the
+  type's object; the archive itself carries no text for them, so without a transcript the message
+  is stored and a task item asking for it fails with ``no_transcript``.
+
+Optional: ``conversation_id`` (WeCom ``roomid``, when not empty) and ``sender`` (WeCom ``from``),
+strings of at most 256 characters; ``msgtime`` (an integer that fits 64 bits). Other fields
+(``tolist``, ``action``, ``seq`` ...) are ignored. Any other ``msgtype`` (``image``, ``link``,
+``file``, ``emotion``, ``card``, ``revoke``, WeCom's ``switch`` action ...) is reported with its
+line number as ``unsupported``, and its msgid is remembered, so that a task item asking for it
+fails with ``unsupported_type`` rather than ``unknown_message``.
+
+Every string is checked before anything is stored: a lone surrogate (``"\\ud800"``), a NUL
+character or an over-long field makes that message ``bad``; it is reported with its line number
+(or its index over HTTP) and skipped, and every good message is still imported. Importing a msgid
+again replaces the stored message when anything changed and does nothing otherwise, so a
+re-import of the same file is a no-op. Keys are never stored here.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +50,14 @@ if TYPE_CHECKING:
     from qinggan.jobs.store import JobStore
 
 CHUNK = 500
+#: longest ``msgtype`` (the archive's column width)
+MAX_MSGTYPE_CHARS = 32
+#: longest ``conversation_id`` and ``sender`` (the archive's column widths)
+MAX_NAME_CHARS = 256
+#: ``msgtime`` is stored as a signed 64-bit integer
+MSGTIME_RANGE = (-(2**63), 2**63 - 1)
+#: WeCom message types stored under one of ours
+MSGTYPE_ALIASES: Mapping[str, str] = {"meeting_voice_call": "audio"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +104,11 @@ class ImportReport:
     def bad(self) -> int:
         return sum(1 for p in self.problems if p.kind == "bad")
 
+    @property
+    def stored(self) -> int:
+        """Messages now in the archive from this import (new, updated or already there)."""
+        return self.inserted + self.updated + self.unchanged
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "read": self.read,
@@ -92,17 +120,51 @@ class ImportReport:
         }
 
 
-def _optional_str(obj: dict[str, Any], name: str) -> str | None:
+def check_string(value: str, name: str, max_chars: int | None = None) -> str:
+    """``value`` when it can be stored as it is: no lone surrogate, no NUL, not too long."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BadLine(f"{name} holds a lone surrogate at character {exc.start}") from None
+    if "\x00" in value:
+        raise BadLine(f"{name} holds a NUL character at character {value.index(chr(0))}")
+    if max_chars is not None and len(value) > max_chars:
+        raise BadLine(f"{name} is longer than {max_chars} characters ({len(value)})")
+    return value
+
+
+def _optional_str(
+    obj: Mapping[str, Any], name: str, max_chars: int | None = None, *, label: str | None = None
+) -> str | None:
     value = obj.get(name)
     if value is None:
         return None
     if not isinstance(value, str):
-        raise BadLine(f"{name} must be a string, got {type(value).__name__}")
-    return value
+        raise BadLine(f"{label or name} must be a string, got {type(value).__name__}")
+    return check_string(value, label or name, max_chars)
 
 
-def _one_of(obj: dict[str, Any], plain: str, sealed: str, *, required: bool) -> tuple[Any, Any]:
-    text, stored = _optional_str(obj, plain), _optional_str(obj, sealed)
+def _body(obj: Mapping[str, Any], msgtype: str, raw_type: str) -> Mapping[str, Any]:
+    """Where the content fields are: WeCom's ``{"<type>": {...}}`` object, else the line itself."""
+    nested = obj.get(raw_type)
+    if isinstance(nested, dict):
+        return nested
+    if isinstance(nested, str) and msgtype == "text":  # "text": "..." read as the content
+        return {"content": nested}
+    if nested is not None and msgtype == "text":
+        raise BadLine(f'{raw_type} must be an object such as {{"content": ...}}')
+    return obj
+
+
+def _one_of(
+    places: Iterable[tuple[Mapping[str, Any], str]], plain: str, sealed: str, *, required: bool
+) -> tuple[str | None, bytes | None]:
+    text = stored = None
+    for where, prefix in places:
+        text = text if text is not None else _optional_str(where, plain, label=prefix + plain)
+        stored = (
+            stored if stored is not None else _optional_str(where, sealed, label=prefix + sealed)
+        )
     if text is not None and stored is not None:
         raise BadLine(f"give {plain} or {sealed}, not both")
     if required and text is None and stored is None:
@@ -116,28 +178,81 @@ def _one_of(obj: dict[str, Any], plain: str, sealed: str, *, required: bool) -> 
     return text, blob
 
 
+def _mixed_text(obj: Mapping[str, Any]) -> str:
+    """The text parts of a WeCom ``mixed`` message, joined by newlines."""
+    mixed = obj.get("mixed")
+    items = mixed.get("item") if isinstance(mixed, dict) else None
+    if not isinstance(items, list):
+        raise BadLine('a mixed message needs "mixed": {"item": [...]}')
+    parts = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or item.get("type") != "text":
+            continue
+        content = item.get("content")
+        if isinstance(content, str):
+            try:  # WeCom puts a JSON string {"content": ...} here
+                decoded = json.loads(content)
+            except ValueError:
+                decoded = content
+            if isinstance(decoded, dict):
+                decoded = decoded.get("content")
+            content = decoded
+        if not isinstance(content, str):
+            raise BadLine(f"mixed.item[{index}].content holds no text")
+        parts.append(check_string(content, f"mixed.item[{index}].content"))
+    if not parts:
+        raise BadLine("a mixed message without any text part")
+    return "\n".join(parts)
+
+
+def _msgtime(obj: Mapping[str, Any]) -> int | None:
+    msgtime = obj.get("msgtime")
+    if msgtime is None:
+        return None
+    if not isinstance(msgtime, int) or isinstance(msgtime, bool):
+        raise BadLine("msgtime must be an integer")
+    low, high = MSGTIME_RANGE
+    if not low <= msgtime <= high:
+        raise BadLine("msgtime does not fit in 64 bits")
+    return msgtime
+
+
 def parse_message(obj: Any) -> ArchiveMessage:
-    """One archived message from a decoded JSON value; raises :class:`BadLine`."""
+    """One archived message from a decoded JSON value (flat or WeCom's shape); raises
+    :class:`BadLine` naming the field at fault."""
     if not isinstance(obj, dict):
         raise BadLine("expected a JSON object")
     msgid = obj.get("msgid")
     if not isinstance(msgid, str) or not msgid.strip():
         raise BadLine("msgid is missing or not a non-empty string")
-    if len(msgid) > MAX_MSGID_CHARS:
-        raise BadLine(f"msgid is longer than {MAX_MSGID_CHARS} characters")
-    msgtype = obj.get("msgtype")
-    if not isinstance(msgtype, str) or not msgtype.strip():
+    check_string(msgid, "msgid", MAX_MSGID_CHARS)
+    raw_type = obj.get("msgtype")
+    if raw_type is None and obj.get("action") == "switch":
+        raw_type = "switch"  # WeCom's "user switched enterprise" record: nothing to analyse
+    if not isinstance(raw_type, str) or not raw_type.strip():
         raise BadLine("msgtype is missing or not a string")
-    msgtime = obj.get("msgtime")
-    if msgtime is not None and (not isinstance(msgtime, int) or isinstance(msgtime, bool)):
-        raise BadLine("msgtime must be an integer")
-    conversation_id = _optional_str(obj, "conversation_id")
-    sender = _optional_str(obj, "sender")
-    msgtype = msgtype.strip().lower()
+    check_string(raw_type, "msgtype", MAX_MSGTYPE_CHARS)
+    msgtime = _msgtime(obj)
+    conversation_id = _optional_str(obj, "conversation_id", MAX_NAME_CHARS)
+    if conversation_id is None:
+        conversation_id = _optional_str(obj, "roomid", MAX_NAME_CHARS) or None
+    sender = _optional_str(obj, "sender", MAX_NAME_CHARS)
+    if sender is None:
+        sender = _optional_str(obj, "from", MAX_NAME_CHARS)
+    msgtype = raw_type.strip().lower()
+    msgtype = MSGTYPE_ALIASES.get(msgtype, msgtype)
+    text: str | None
+    blob: bytes | None
     if msgtype == "text":
-        text, blob = _one_of(obj, "content", "encrypted_content", required=True)
+        body = _body(obj, msgtype, raw_type)
+        prefix = "" if body is obj else f"{raw_type}."
+        text, blob = _one_of([(body, prefix)], "content", "encrypted_content", required=True)
+    elif msgtype == "mixed":
+        msgtype, text, blob = "text", _mixed_text(obj), None
     elif msgtype in SPOKEN:
-        text, blob = _one_of(obj, "transcript", "encrypted_transcript", required=False)
+        body = _body(obj, msgtype, raw_type)
+        places = [(obj, "")] if body is obj else [(obj, ""), (body, f"{raw_type}.")]
+        text, blob = _one_of(places, "transcript", "encrypted_transcript", required=False)
     else:
         text, blob = None, None
     return ArchiveMessage(msgid, msgtype, text, blob, conversation_id, sender, msgtime)

@@ -192,6 +192,15 @@ class JobSummary:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
+def missing_hint(org: str) -> str:
+    """What to do when none of a job's messages is in ``org``'s archive (the usual cause: they
+    were imported under another organisation)."""
+    return (
+        f"no message of this job is in the archive of {org!r}; import them with "
+        f"`qinggan archive import FILE --app {org}` (or POST /api/v1/archive/import as that app)"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class JobView:
     """A job with every submitted message, in submission order."""
@@ -203,8 +212,19 @@ class JobView:
     def status(self) -> JobStatus:
         return self.summary.status
 
+    @property
+    def hint(self) -> str | None:
+        """How to fix a job none of whose messages is in the archive; None otherwise."""
+        if self.items and all(i.problem is ItemProblem.UNKNOWN_MESSAGE for i in self.items):
+            return missing_hint(self.summary.org)
+        return None
+
     def to_dict(self) -> dict[str, Any]:
-        return {**self.summary.to_dict(), "items": [item.to_dict() for item in self.items]}
+        out = {**self.summary.to_dict(), "items": [item.to_dict() for item in self.items]}
+        hint = self.hint
+        if hint is not None:
+            out["hint"] = hint
+        return out
 
 
 @dataclass(frozen=True, slots=True)
