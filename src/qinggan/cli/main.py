@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from qinggan._version import __version__
-from qinggan.cli import apps, archive, bulk, evaluate, jobs, train
+from qinggan.cli import apps, archive, bulk, evaluate, jobs, report, train
 from qinggan.cli.analyze import analyze_cli, dialogue_cli, emotions_cli
 from qinggan.cli.common import EXIT_INTERNAL, stderr
 from qinggan.cli.serve import serve_cli
@@ -29,6 +29,7 @@ app.command("dialogue")(dialogue_cli)
 app.command("trend")(trend_cli)
 bulk.register(app)
 app.add_typer(evaluate.app, name="evaluate")
+app.add_typer(report.app, name="report")
 app.add_typer(train.app, name="train")
 app.add_typer(apps.app, name="apps")
 app.command("serve")(serve_cli)
