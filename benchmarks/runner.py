@@ -34,6 +34,8 @@ from benchmarks.data import (
 )
 from benchmarks.profiles import Profile
 
+#: the system scored on the whole of each subsampled dev split (the shipped default)
+FULL_SPLIT_SYSTEM = "qinggan"
 PROBE_TEXTS = 50  # medium texts each load/memory probe processes after its first call
 POOL_PREDICT_MIN_S = 2.0  # predict through the process pool when in-process would take longer
 
@@ -293,19 +295,26 @@ class _Run:
         """Score the system on the identical items of every dataset of the tasks it supports."""
         name = system.name
         for task in self.tasks:
-            if task.name not in system.tasks:
+            call = task.call  # the behavioural-suite tasks call a system's polarity/emotion8
+            if call not in system.tasks:
                 continue
             for ds, items in self.plan[task.name]:
                 inputs = task.inputs(items)
                 if pool is not None and per_text_s * task.cost(inputs) > POOL_PREDICT_MIN_S:
-                    outputs = pool.predict(task.name, inputs)
+                    outputs = pool.predict(call, inputs)
                 else:
-                    outputs = system.predict(task.name, inputs)
+                    outputs = system.predict(call, inputs)
                 entry = self.accuracy[task.name]["datasets"][ds.name]
                 entry["results"][name] = task.score(ds, items, outputs)
-                if not system.peer and self.profile.qinggan_full_split and len(items) < ds.n:
+                # the shipped default only: qinggan-fast is not a peer either, and its score
+                # used to overwrite the default's here (the report then quoted the fast figures)
+                if (
+                    name == FULL_SPLIT_SYSTEM
+                    and self.profile.qinggan_full_split
+                    and len(items) < ds.n
+                ):
                     entry["qinggan_full_split"] = task.score(
-                        ds, ds.items, system.predict(task.name, task.inputs(ds.items))
+                        ds, ds.items, system.predict(call, task.inputs(ds.items))
                     )
                 acc = entry["results"][name]["accuracy"]
                 self.log(f"{name}: {ds.name:40s} acc {acc:.4f}")

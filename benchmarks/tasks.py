@@ -54,6 +54,8 @@ def _read(path: Path) -> list[dict]:
 class Task:
     name: ClassVar[str]
     description: ClassVar[str]
+    # the judgement a system is asked for (the behavioural-suite tasks reuse polarity/emotion8)
+    system_task: ClassVar[str] = ""
     groups: ClassVar[tuple[str, ...]] = ()  # data groups (directories under the data dir)
     # True: the speed text pools are drawn from this task's datasets (polarity: the review,
     # headline and chat sets every system can read); tasks whose texts are unusual (joined
@@ -64,6 +66,11 @@ class Task:
     # (metric key, title) of further per-dataset numbers the report tabulates.
     extra_metrics: ClassVar[tuple[tuple[str, str], ...]] = ()
     notes: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def call(self) -> str:
+        """The system judgement this task scores."""
+        return self.system_task or self.name
 
     def datasets(self, data_dir: Path, corpora_dir: Path) -> list[Dataset]:
         """Every dataset of this task; by default each directory under ``groups``."""
@@ -349,8 +356,137 @@ def _conversation(turns: list[tuple[str, str | None]], label: str) -> Item:
     return Item("\n".join(t for t, _ in turns), label, tuple(turns))
 
 
+# --- the behavioural suite (benchmarks/suite/): hand-written items per capability ------------
+
+SUITE_DIR = Path(__file__).resolve().parent / "suite"
+SUITE = "suite"
+PROTOCOL_TEXT[SUITE] = (
+    "behavioural suite: the 3-way label (positive/negative/neutral) against the gold label, "
+    "accuracy over every item whatever the gold labels of the capability"
+)
+# the order of the report's rows
+POLARITY_CAPABILITIES = (
+    "neutral_questions",
+    "neutral_statements",
+    "negation",
+    "double_negation",
+    "contrast",
+    "sarcasm",
+    "intensifiers",
+    "internet_slang",
+    "emoji",
+    "traditional_cantonese",
+    "english_mixed",
+    "typos_pinyin",
+)
+EMOTION_STYLES = ("plain", "polite", "implicit", "mixed", "emoji", "long")
+
+
+def _suite_rows(name: str) -> list[dict]:
+    return [
+        r
+        for r in _read(SUITE_DIR / f"{name}.jsonl")
+        if isinstance(r.get("text"), str) and r["text"] and isinstance(r.get("label"), str)
+    ]
+
+
+class SuitePolarityTask(PolarityTask):
+    """Polarity on the behavioural suite, one dataset per capability plus the whole suite."""
+
+    name = "suite_polarity"
+    system_task = "polarity"
+    description = (
+        "behavioural suite, polarity: hand-written items per capability (benchmarks/suite/"
+        "polarity.jsonl), 3-way accuracy"
+    )
+    groups = ()
+    speed_texts = False
+    notes = (
+        "the suite is the project's dev signal for capabilities; an independent suite over the "
+        "same capabilities is the bar, so these numbers are tuned-on and optimistic",
+    )
+
+    def datasets(self, data_dir: Path, corpora_dir: Path) -> list[Dataset]:
+        rows = _suite_rows("polarity")
+        path = SUITE_DIR / "polarity.jsonl"
+        found = []
+        for cap in POLARITY_CAPABILITIES:
+            items = [Item(r["text"], r["label"]) for r in rows if r.get("capability") == cap]
+            ds = from_items(f"suite/{cap}", path, SUITE, items)
+            if ds is not None:
+                found.append(ds)
+        whole = from_items("suite/all", path, SUITE, [Item(r["text"], r["label"]) for r in rows])
+        return found + ([whole] if whole is not None else [])
+
+    def protocols(self) -> dict[str, str]:
+        return {SUITE: PROTOCOL_TEXT[SUITE]}
+
+    def protocol(self, ds: Dataset) -> str:
+        return SUITE
+
+    def score(self, ds: Dataset, items: Sequence[Item], outputs: Sequence[Any]) -> dict[str, Any]:
+        gold = [i.label for i in items]
+        three_way = [o.label for o in outputs]
+        m = dict(_metrics()(gold, three_way, ["negative", "neutral", "positive"]))
+        m["predicted_3way"] = dict(sorted(Counter(three_way).items()))
+        m["protocol"] = SUITE
+        return m
+
+
+class SuiteEmotionTask(Task):
+    """The 8 service emotions on the behavioural suite: one dataset per writing style, one per
+    label (accuracy there is the label's recall), and the whole suite."""
+
+    name = "suite_emotion8"
+    system_task = "emotion8"
+    description = (
+        "behavioural suite, 8 customer-service emotions: hand-written items per label and style "
+        "(benchmarks/suite/emotion.jsonl)"
+    )
+    per_class = (("f1_", "Per-class F1 (labels present in each file)"),)
+    notes = (
+        "rows suite/label/<label> hold one gold label each: their accuracy is that label's "
+        "recall; rows suite/style/<style> mix every label written in one style",
+    )
+
+    def datasets(self, data_dir: Path, corpora_dir: Path) -> list[Dataset]:
+        rows = _suite_rows("emotion")
+        path = SUITE_DIR / "emotion.jsonl"
+        found = []
+        for label in sorted({r["label"] for r in rows}):
+            items = [Item(r["text"], r["label"]) for r in rows if r["label"] == label]
+            ds = from_items(f"suite/label/{label}", path, SUITE, items)
+            if ds is not None:
+                found.append(ds)
+        for style in EMOTION_STYLES:
+            items = [Item(r["text"], r["label"]) for r in rows if r.get("style") == style]
+            ds = from_items(f"suite/style/{style}", path, SUITE, items)
+            if ds is not None:
+                found.append(ds)
+        whole = from_items("suite/all", path, SUITE, [Item(r["text"], r["label"]) for r in rows])
+        return found + ([whole] if whole is not None else [])
+
+    def protocols(self) -> dict[str, str]:
+        return {MULTICLASS: PROTOCOL_TEXT[MULTICLASS]}
+
+    def protocol(self, ds: Dataset) -> str:
+        return MULTICLASS
+
+    def score(self, ds: Dataset, items: Sequence[Item], outputs: Sequence[Any]) -> dict[str, Any]:
+        return _label_metrics([i.label for i in items], [str(o) for o in outputs], MULTICLASS)
+
+
 REGISTRY: dict[str, Task] = {
-    t.name: t for t in (PolarityTask(), EmotionTask(7), EmotionTask(8), DialogueTask(), TrendTask())
+    t.name: t
+    for t in (
+        PolarityTask(),
+        EmotionTask(7),
+        EmotionTask(8),
+        DialogueTask(),
+        TrendTask(),
+        SuitePolarityTask(),
+        SuiteEmotionTask(),
+    )
 }
 
 
