@@ -25,6 +25,9 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jdcloud_apim_sdk.core.config import Config
 from jdcloud_apim_sdk.core.const import SCHEME_HTTP
 from jdcloud_apim_sdk.core.credential import Credential
@@ -33,6 +36,9 @@ from jdcloud_apim_sdk.core.signer import Signer
 from jdcloud_apim_sdk.simpleclient import SimpleClient
 from jdcloud_apim_sdk.simplerequest import SimpleRequest
 
+from qinggan import Analyzer
+from qinggan.config import Settings
+from qinggan.service.app import create_app
 from qinggan.service.apps import App
 from qinggan.service.dialects import jd
 from qinggan.service.store import AppStore
@@ -130,7 +136,7 @@ def sign(
     stamp = date.strftime("%Y%m%dT%H%M%SZ")
     headers = {
         "content-type": "application/json",
-        "host": f"{parsed.host}:{parsed.port}",
+        "host": parsed.netloc.decode(),
         "x-jdcloud-date": stamp,
         "x-jdcloud-nonce": nonce or str(uuid.uuid4()),
     }
@@ -178,7 +184,8 @@ def sdk_sign(app: App, url: str, body: bytes) -> dict[str, str]:
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
-    response = httpx.post(url, content=body, headers=headers, timeout=10)
+    raw = {name.encode(): value.encode("latin-1") for name, value in headers.items()}
+    response = httpx.post(url, content=body, headers=raw, timeout=10)
     assert response.status_code == 200, response.text
     data: dict[str, Any] = response.json()
     return data
@@ -232,6 +239,13 @@ def _signed(*, app_id: str = "", secret: str = "", offset_s: float = 0) -> Mutat
     return mutate
 
 
+def _content_hash(value: str) -> Mutate:
+    def mutate(app: App, url: str, body: bytes) -> tuple[bytes, dict[str, str]]:
+        return body, {**sign(app.app_id, app.secret, url, body), "x-jdcloud-content-sha256": value}
+
+    return mutate
+
+
 def _edit(header: str, old: str, new: str) -> Mutate:
     def mutate(app: App, url: str, body: bytes) -> tuple[bytes, dict[str, str]]:
         headers = sign(app.app_id, app.secret, url, body)
@@ -260,11 +274,14 @@ def _edit(header: str, old: str, new: str) -> Mutate:
         (_edit("authorization", "JDCLOUD2-HMAC-SHA256 ", "JDCLOUD3-HMAC-SHA256 "), "10047"),
         (_signed(app_id="nosuchapp"), "10001"),
         (_signed(app_id="a\tb"), "10001"),
+        (_content_hash(hashlib.sha256(b"another body").hexdigest()), "10047"),
+        (_content_hash("é"), "10047"),
     ],
     ids=[
         "tampered-signature", "tampered-body", "wrong-secret", "stale-date", "future-date",
         "no-nonce", "no-date", "no-authorization", "no-signature-field", "bad-date",
         "nonce-not-signed", "wrong-scope-end", "other-algorithm", "unknown-key", "control-key",
+        "wrong-content-hash", "non-ascii-content-hash",
     ],
 )  # fmt: skip
 def test_jd_header_signature_refused_and_not_charged(
@@ -302,7 +319,91 @@ def test_jd_both_auth_forms_on_every_path(live_server: Any, app: App) -> None:
         query = f"?appkey={app.app_id}&timestamp={stamp}&sign="
         query += hashlib.md5((app.secret + stamp).encode()).hexdigest()
         assert _post(url + query, payload, {})["code"] == "10000"
-    assert _usage(live_server.db_url, app.app_id) == 6
+    # jdcloud-sdk-core (JD's other SDK core) also sends the body's hash in a header
+    url = f"{live_server.base_url}/jdai/sentiment"
+    payload = b'{"type": 1, "text": "hi"}'
+    hashed = _content_hash(hashlib.sha256(payload).hexdigest())(app, url, payload)[1]
+    assert _post(url, payload, hashed)["code"] == "10000"
+    assert _usage(live_server.db_url, app.app_id) == 7
+
+
+@pytest.fixture
+def jd_client(tiny_analyzer: Analyzer, any_store: AppStore) -> Any:
+    """The JD dialect in process, on SQLite and on PostgreSQL."""
+    settings_ = Settings(db_url=str(any_store.engine.url))
+    with TestClient(create_app(settings_, tiny_analyzer, any_store)) as client:
+        yield client, any_store.add_app("jd-in-process", dialects=["jd"], daily_quota=10, rps=0)
+
+
+def test_jd_header_signature_on_both_stores(jd_client: Any) -> None:
+    client, app = jd_client
+    body = b'{"type": 0, "texts": ["hi", "ok"]}'
+    headers = sign(app.app_id, app.secret, "http://testserver/jdai/sentimentSeries", body)
+    first = client.post("/jdai/sentimentSeries", content=body, headers=headers).json()
+    assert first["code"] == "10000" and first["remain"] == 9
+    replay = client.post("/jdai/sentimentSeries", content=body, headers=headers).json()
+    assert replay == {"code": "10049", "charge": False, "msg": jd.HEADER_CODES["replayed_nonce"][1]}
+
+
+@pytest.mark.parametrize("appkey", ["\x00", "a\x00b", "x" * 65, "中文"])
+def test_jd_appkey_with_control_characters_is_unknown(jd_client: Any, appkey: str) -> None:
+    client, app = jd_client
+    stamp = str(int(time.time() * 1000))
+    sign_ = hashlib.md5((app.secret + stamp).encode()).hexdigest()
+    query = {"appkey": appkey, "timestamp": stamp, "sign": sign_}
+    response = client.post("/jdai/sentiment", params=query, json={"type": 1, "text": "好"})
+    assert response.status_code == 200
+    assert response.json() == {"code": "10001", "charge": False, "msg": "错误的请求appkey"}
+    body = b'{"type": 1, "text": "hi"}'
+    headers = sign(app.app_id, app.secret, "http://testserver/jdai/sentiment", body)
+    headers["authorization"] = headers["authorization"].replace(app.app_id, appkey)
+    raw = {name.encode(): value.encode() for name, value in headers.items()}  # UTF-8 as it is
+    signed = client.post("/jdai/sentiment", content=body, headers=raw)
+    assert signed.json()["code"] == "10001"
+
+
+_HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=200)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    authorization=st.one_of(
+        _HEADER_TEXT,
+        st.builds(lambda rest: f"JDCLOUD2-HMAC-SHA256 {rest}", _HEADER_TEXT),
+        st.builds(
+            lambda key, scope, names, sig: (
+                f"JDCLOUD2-HMAC-SHA256 Credential={key}/{scope}, SignedHeaders={names}, "
+                f"Signature={sig}"
+            ),
+            _HEADER_TEXT, _HEADER_TEXT, _HEADER_TEXT, _HEADER_TEXT,
+        ),
+    ),
+    date=st.one_of(_HEADER_TEXT, st.from_regex(r"\A[0-9]{8}T[0-9]{6}Z\Z")),
+    nonce=_HEADER_TEXT,
+    content_hash=st.none() | _HEADER_TEXT,
+)  # fmt: skip
+def test_jd_header_signature_fuzz_never_fails_or_charges(
+    dialect_client: TestClient,
+    authorization: str,
+    date: str,
+    nonce: str,
+    content_hash: str | None,
+) -> None:
+    headers = {"Authorization": authorization, "x-jdcloud-date": date, "x-jdcloud-nonce": nonce}
+    if content_hash is not None:
+        headers["x-jdcloud-content-sha256"] = content_hash
+    raw = {name.encode(): value.encode("latin-1") for name, value in headers.items()}
+    response = dialect_client.post(
+        "/jdai/sentimentV2", content=b'{"type": 3, "text": "hi"}', headers=raw
+    )
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["charge"] is False and "result" not in answer
+    assert answer["code"] in {"10001", "10042", "10045", "10046", "10047"}
 
 
 # -- the README's example ---------------------------------------------------------------------
