@@ -39,6 +39,8 @@ def serve_cli(
     require_extra("serve", "fastapi", "uvicorn", "sqlalchemy", "prometheus_client")
     import uvicorn
 
+    from qinggan.service.server import server_options
+
     try:
         settings = Settings.from_env().with_overrides(
             host=host, port=port, workers=workers, db_url=db, log_level=log_level
@@ -60,4 +62,5 @@ def serve_cli(
         log_level=settings.log_level,
         access_log=False,  # its lines carry query strings, where vendors put keys and tokens
         server_header=False,
+        **server_options(),  # a request head over 64 KiB gets 431 before it is buffered
     )

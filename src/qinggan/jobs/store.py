@@ -245,7 +245,13 @@ class JobStore:
 
     # -- archive -------------------------------------------------------------------------------
     def import_messages(self, org: str, messages: Sequence[ArchiveMessage]) -> tuple[int, int, int]:
-        """Insert new msgids, replace changed ones; ``(inserted, updated, unchanged)``."""
+        """Insert new msgids, replace changed ones; ``(inserted, updated, unchanged)``. Raises
+        :class:`ValueError` (before writing anything) for a message the tables cannot hold:
+        :func:`qinggan.jobs.archive.parse_message` reports those per line first."""
+        for message in messages:
+            problem = unstorable(message)
+            if problem is not None:
+                raise ValueError(f"message {message.msgid!r}: {problem}")
         a = archive_table
         fields = ("msgtype", "text", "encrypted", "conversation_id", "sender", "msgtime")
         now = self.clock()
@@ -311,6 +317,11 @@ class JobStore:
             raise InvalidTask(f"a job holds at most {MAX_MESSAGES} messages, got {len(items)}")
         if len({item.msgid for item in items}) != len(items):
             raise InvalidTask("the msgids of a job must be distinct (drop the repeats first)")
+        for index, item in enumerate(items):
+            for name, value in (("msgid", item.msgid), ("secret_key", item.secret_key)):
+                problem = _string_problem(value or "", _width(items_table.c[name]))
+                if problem is not None:
+                    raise InvalidTask(f"messages[{index}].{name} {problem}")
         now = self.clock()
         # hex: a job id never starts with "-", so it is always safe as a command-line argument
         jobid = secrets.token_hex(16)
@@ -595,6 +606,8 @@ class JobStore:
         ]
 
     def summary(self, jobid: str, *, org: str | None = None) -> JobSummary | None:
+        if not _job_id(jobid):
+            return None
         j = jobs_table
         where = j.c.jobid == jobid if org is None else and_(j.c.jobid == jobid, j.c.org == org)
         with self._read() as conn:
@@ -603,6 +616,8 @@ class JobStore:
 
     def get_job(self, jobid: str, *, org: str | None = None) -> JobView | None:
         """The job with every submitted message in order, or None (also for another org's)."""
+        if not _job_id(jobid):
+            return None
         j, i = jobs_table, items_table
         where = j.c.jobid == jobid if org is None else and_(j.c.jobid == jobid, j.c.org == org)
         with self._read() as conn:
@@ -691,6 +706,50 @@ class JobStore:
         with self._write() as conn:
             conn.execute(delete(q).where(q.c.day < self._day(cutoff - 86400)))
         return PurgeReport(jobs=jobs, items=items)
+
+
+#: what a BIGINT column holds on both stores
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def _width(column: Any) -> int | None:
+    """The declared length of a string column (None for TEXT)."""
+    return getattr(column.type, "length", None)
+
+
+def _string_problem(value: str, max_chars: int | None) -> str | None:
+    """Why ``value`` cannot be stored in a column of ``max_chars`` on *both* stores, if it
+    cannot: a NUL (PostgreSQL refuses it), an unpaired surrogate (not UTF-8), or too long
+    (PostgreSQL enforces the width, SQLite would not: one limit for both)."""
+    if "\x00" in value:
+        return "holds a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "holds an unpaired surrogate"
+    if max_chars is not None and len(value) > max_chars:
+        return f"is longer than {max_chars} characters"
+    return None
+
+
+def unstorable(message: ArchiveMessage) -> str | None:
+    """Why the archive table cannot hold ``message`` (the same answer on SQLite and
+    PostgreSQL), or None when it can."""
+    a = archive_table
+    for name in ("msgid", "msgtype", "text", "conversation_id", "sender"):
+        value = getattr(message, name)
+        if value is not None:
+            problem = _string_problem(value, _width(a.c[name]))
+            if problem is not None:
+                return f"{name} {problem}"
+    if message.msgtime is not None and not INT64[0] <= message.msgtime <= INT64[1]:
+        return "msgtime does not fit 64 bits"
+    return None
+
+
+def _job_id(jobid: str) -> bool:
+    """Whether ``jobid`` could name a job (else no lookup: PostgreSQL refuses a NUL)."""
+    return _string_problem(jobid, _width(jobs_table.c.jobid)) is None
 
 
 def _known_problem(row: Any) -> ItemProblem | None:

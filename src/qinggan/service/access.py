@@ -25,7 +25,17 @@ means for a change made with ``qinggan apps ...`` (or by another server process)
 
 Only apps that exist are cached (an unknown id is read each time, so made-up ids cannot fill
 the cache); a wrong secret or signature is refused whether the app is cached or not. A TTL of
-``0`` turns the cache off.
+``0`` turns the cache off. An id that no app can have (empty, over 64 characters, a NUL or an
+unpaired surrogate: what PostgreSQL or the driver would refuse) is refused as unknown without
+reading the database.
+
+Errors never charge
+-------------------
+Every charge of a request is written in its :class:`ChargeLedger` (one per request, opened by
+the service's outer middleware through :func:`open_ledger`); when the request still ends in an
+error (a typed refusal raised after the charge, or an unexpected failure), the error handler
+calls :meth:`Access.refund_request` and the calls go back to the app's daily counter. Dialects
+still check what they can *before* charging; this is the net under that.
 """
 
 from __future__ import annotations
@@ -33,7 +43,8 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 import anyio.to_thread
 
@@ -58,6 +69,36 @@ Proof = Callable[[App], bool]
 APP_CACHE_TTL_S = 2.0
 #: most app records cached per process (only existing apps are cached)
 APP_CACHE_SIZE = 10_000
+#: longest app id any store holds (the ``apps.app_id`` column)
+MAX_APP_ID_CHARS = 64
+
+
+@dataclass(slots=True)
+class ChargeLedger:
+    """What one request was charged so far: ``(app_id, calls, UTC day, dialect)`` entries."""
+
+    entries: list[tuple[str, int, str, str]] = field(default_factory=list)
+
+
+_LEDGER: ContextVar[ChargeLedger | None] = ContextVar("qinggan_charge_ledger", default=None)
+
+
+def open_ledger() -> ChargeLedger:
+    """A fresh ledger for the request running in this context (called by the middleware)."""
+    ledger = ChargeLedger()
+    _LEDGER.set(ledger)
+    return ledger
+
+
+def plausible_app_id(app_id: str) -> bool:
+    """Whether ``app_id`` could name an app at all (else it is unknown without a lookup)."""
+    if not app_id or len(app_id) > MAX_APP_ID_CHARS or "\x00" in app_id:
+        return False
+    try:
+        app_id.encode("utf-8")
+    except UnicodeEncodeError:  # an unpaired surrogate
+        return False
+    return True
 
 
 class AppCache:
@@ -173,6 +214,8 @@ class Access:
     ) -> App:
         """The app, if the proof holds and it may use ``dialect`` from ``client_ip``."""
         try:
+            if not plausible_app_id(app_id):
+                raise UnknownApp("unknown app id")
             cached = self.cache.get(app_id)
             if cached is not None and proof(cached):
                 return _permit(cached, app_id, dialect, client_ip)
@@ -194,14 +237,31 @@ class Access:
         thread hop), else in a worker thread."""
         try:
             charge = self.store.try_charge_now(app.app_id, calls)
-            if charge is not None:
-                return charge
-            return await anyio.to_thread.run_sync(self.store.charge, app.app_id, calls)
+            if charge is None:
+                charge = await anyio.to_thread.run_sync(self.store.charge, app.app_id, calls)
         except AccessError as exc:
             if isinstance(exc, UnknownApp | AppDisabled):
                 self.cache.invalidate(app.app_id)  # removed or disabled since it was cached
             self._refused(exc, dialect)
             raise
+        ledger = _LEDGER.get()
+        if ledger is not None and calls > 0:
+            ledger.entries.append((app.app_id, calls, charge.day, dialect))
+        return charge
+
+    async def refund_request(self) -> int:
+        """Give back every call charged so far to the request running in this context (it
+        ended in an error); the number of calls given back."""
+        ledger = _LEDGER.get()
+        if ledger is None or not ledger.entries:
+            return 0
+        entries, ledger.entries = ledger.entries, []
+        given = 0
+        for app_id, calls, day, dialect in entries:
+            await anyio.to_thread.run_sync(self.store.refund, app_id, calls, day)
+            self.metrics.refunds.labels(dialect).inc(calls)
+            given += calls
+        return given
 
     async def admit(
         self, app_id: str, proof: Proof, *, dialect: str, client_ip: str | None, calls: int
@@ -213,7 +273,7 @@ class Access:
     def _refused(self, exc: AccessError, dialect: str) -> None:
         # an unknown id is the caller's invention: never a label value
         app_label = "-" if exc.app_id is None or isinstance(exc, UnknownApp) else exc.app_id
-        self.metrics.refusals.labels(app_label, dialect, exc.code).inc()
+        self.metrics.refused(app_label, dialect, exc.code)
 
 
 def _check(app: App | None, app_id: str, proof: Proof, dialect: str, client_ip: str | None) -> App:

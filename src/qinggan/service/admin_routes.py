@@ -35,6 +35,7 @@ from qinggan.service.errors import (
     UnknownApp,
 )
 from qinggan.service.native import PREFIX, NativeRoute
+from qinggan.service.store import MAX_DAILY_QUOTA, MAX_RPS
 
 #: days of usage an app's row shows
 HISTORY_DAYS = 7
@@ -51,8 +52,12 @@ class LimitsIn(BaseModel):
     """The fields to change; an absent field stays as it is."""
 
     model_config = ConfigDict(extra="forbid")
-    daily_quota: int | None = Field(None, ge=0, description="calls per UTC day; null/0 unlimited")
-    rps: int | None = Field(None, ge=0, description="requests per second; null/0 unlimited")
+    daily_quota: int | None = Field(
+        None, ge=0, le=MAX_DAILY_QUOTA, description="calls per UTC day; null/0 unlimited"
+    )
+    rps: int | None = Field(
+        None, ge=0, le=MAX_RPS, description="requests per second; null/0 unlimited"
+    )
     enabled: bool | None = None
 
 

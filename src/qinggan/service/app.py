@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 from collections.abc import AsyncIterator, Sequence
@@ -20,6 +21,8 @@ from qinggan.service import admin_routes, archive_routes, handlers, jobs_routes
 from qinggan.service.access import Access
 from qinggan.service.console import router as console_router
 from qinggan.service.context import Services, get_services
+from qinggan.service.docs import docs_router
+from qinggan.service.errors import BadAdminKey
 from qinggan.service.inference import Inference
 from qinggan.service.metrics import Metrics
 from qinggan.service.middleware import BodyLimitMiddleware, ObserveMiddleware
@@ -106,8 +109,12 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        # /docs and /openapi.json are our own routes (docs.py): assets from the package
+        docs_url=None,
         redoc_url=None,
+        openapi_url=None,
+        # a redirect to the slashed path would build its Location from the Host header
+        redirect_slashes=False,
     )
     handlers.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -126,8 +133,22 @@ def create_app(
         )
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
-    async def metrics_route() -> Response:
-        return Response(metrics.render(), media_type=metrics.content_type)
+    async def metrics_route(request: Request) -> Response:
+        """Public counts; with the admin key (``X-Admin-Key`` or ``Authorization: Bearer``)
+        also the refusals by app id."""
+        given = request.headers.get("x-admin-key")
+        bearer = request.headers.get("authorization", "")
+        if given is None and bearer[:7].lower() == "bearer ":
+            given = bearer[7:].strip()
+        per_app = False
+        if given is not None:
+            expected = settings.admin_key
+            if not expected or not hmac.compare_digest(
+                expected.encode("utf-8"), given.encode("utf-8", "surrogatepass")
+            ):
+                raise BadAdminKey("a wrong admin key; leave it out for the public metrics")
+            per_app = True
+        return Response(metrics.render(per_app=per_app), media_type=metrics.content_type)
 
     for dialect in chosen:
         app.include_router(dialect.router)
@@ -135,6 +156,7 @@ def create_app(
     app.include_router(jobs_routes.router)
     app.include_router(admin_routes.router)
     app.include_router(console_router)
+    app.include_router(docs_router(app))
     return app
 
 

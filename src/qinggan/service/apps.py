@@ -70,12 +70,13 @@ class App:
 @dataclass(frozen=True, slots=True)
 class Charge:
     """What one accepted request cost: ``calls`` charged, ``used`` today, ``remain`` today
-    (``None`` without a daily quota)."""
+    (``None`` without a daily quota), and the UTC ``day`` it was counted on."""
 
     app_id: str
     calls: int
     used: int
     remain: int | None
+    day: str = ""
 
 
 def new_app_id() -> str:

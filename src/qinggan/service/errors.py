@@ -19,6 +19,7 @@
         ├── BadEncoding            400     bad_encoding
         ├── UnsupportedMediaType   415     unsupported_media_type
         ├── PayloadTooLarge        413     payload_too_large
+        ├── HeadersTooLarge        431     headers_too_large
         ├── InvalidRequest         422     invalid_request     (schema, limits)
         │   └── InvalidText        422     invalid_text        (empty, too long, bad characters)
         └── NotFound               404     not_found
@@ -40,6 +41,9 @@ class ServiceError(QingganError):
     code: str = "internal"
 
     def __init__(self, message: str) -> None:
+        # a message may quote the client's input: an unpaired surrogate in it would make the
+        # JSON answer itself fail to encode, so it is written as its escape
+        message = message.encode("utf-8", "backslashreplace").decode("utf-8")
         super().__init__(message)
         self.message = message
 
@@ -121,6 +125,10 @@ class UnsupportedMediaType(RequestError):
 
 class PayloadTooLarge(RequestError):
     status, code = 413, "payload_too_large"
+
+
+class HeadersTooLarge(RequestError):
+    status, code = 431, "headers_too_large"
 
 
 class InvalidRequest(RequestError):

@@ -99,8 +99,21 @@ def to_service_error(exc: Exception) -> ServiceError:
     return InternalError("internal server error")
 
 
+async def refund_request(request: Request) -> None:
+    """Give back what the request was charged (it ends in an error); never raises."""
+    services = getattr(request.app.state, "services", None)
+    if services is None:
+        return
+    try:
+        await services.access.refund_request()
+    except Exception as exc:  # the error answer must still go out
+        logger.warning("could not refund a failed request: %s", type(exc).__name__)
+
+
 async def _handle(request: Request, exc: Exception) -> Response:
-    return error_response(request, to_service_error(exc))
+    error = to_service_error(exc)
+    await refund_request(request)
+    return error_response(request, error)
 
 
 def install(app: FastAPI) -> None:

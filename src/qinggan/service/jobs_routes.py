@@ -26,7 +26,7 @@ from typing import Annotated, Any
 import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from qinggan.jobs.model import MAX_MESSAGES, MAX_MSGID_CHARS, InvalidTask, JobQuotaExceeded
 from qinggan.service.archive_routes import job_store
@@ -39,10 +39,18 @@ MAX_LISTED = 200
 router = APIRouter(prefix=PREFIX, route_class=NativeRoute, tags=["jobs"])
 
 
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not hold a NUL character")
+    return value
+
+
 class JobMessageIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    msgid: str = Field(min_length=1, max_length=MAX_MSGID_CHARS)
-    secret_key: str = Field("", max_length=256, description="empty for a plaintext message")
+    msgid: Annotated[str, AfterValidator(_no_nul)] = Field(min_length=1, max_length=MAX_MSGID_CHARS)
+    secret_key: Annotated[str, AfterValidator(_no_nul)] = Field(
+        "", max_length=256, description="empty for a plaintext message"
+    )
 
 
 class JobIn(BaseModel):

@@ -247,11 +247,24 @@ async def trend(request: Request, body: TrendIn, x_api_key: ApiKey = None) -> Re
         except InputError as exc:
             raise InvalidText(f"turn {index}: {exc}") from None
     speakers = body.customer_speakers
+    named = [("speaker", turn.speaker) for turn in turns]
+    for what, name in [*named, *(("customer_speakers", s) for s in speakers or ())]:
+        if name is not None and not _unicode(name):  # echoed in the answer: must encode
+            raise InvalidRequest(f"{what}: holds an unpaired surrogate (not Unicode text)")
     if not any(counted_turns(turns, speakers)):
         raise InvalidText("no customer turn to score; name the customer in customer_speakers")
     grant = await admit_native(request, x_api_key, len(turns))
     result = await services.inference.run(analyze_conversation, turns, services.analyzer, speakers)
     return _json({"result": result.to_dict()}, grant)
+
+
+def _unicode(value: str) -> bool:
+    """Whether ``value`` is valid Unicode text (no unpaired surrogate)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def native_dialect() -> Dialect:

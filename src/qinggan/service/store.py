@@ -177,6 +177,11 @@ def _create_apps(conn: Connection) -> None:
 
 #: ordered, named, never edited once released: append new ones at the end
 MIGRATIONS: tuple[Migration, ...] = (("service_0001_apps_usage_rate", _create_apps),)
+#: the largest daily quota (a 64-bit column) and rate (a 32-bit column) both stores hold
+MAX_DAILY_QUOTA = 2**63 - 1
+MAX_RPS = 2**31 - 1
+#: the longest app name (the ``apps.name`` column)
+MAX_NAME_CHARS = 200
 #: how long a SQLite charge waits for another process's write lock before giving up
 SQLITE_BUSY_TIMEOUT_S = 30.0
 #: SQLite charges between two WAL checkpoints of a process (a few pages each: the WAL stays
@@ -244,13 +249,18 @@ class AppStore:
         """A new enabled app with fresh credentials; quota or rate ``0``/``None`` = unlimited."""
         if not name.strip():
             raise ConfigError("an app needs a name")
+        if len(name.strip()) > MAX_NAME_CHARS or not _storable(name):
+            raise ConfigError(
+                f"an app name is at most {MAX_NAME_CHARS} characters, without NUL or unpaired "
+                "surrogates"
+            )
         app = App(
             app_id=new_app_id(),
             name=name.strip(),
             secret=new_secret(),
             dialects=parse_dialects(dialects),
-            daily_quota=check_limit("daily quota", daily_quota),
-            rps=check_limit("requests per second", rps),
+            daily_quota=_limit("daily quota", daily_quota, MAX_DAILY_QUOTA),
+            rps=_limit("requests per second", rps, MAX_RPS),
             allow_ips=parse_networks(allow_ips),
             enabled=True,
             created_at=(now or datetime.now(UTC)).replace(microsecond=0),
@@ -272,6 +282,8 @@ class AppStore:
         return app
 
     def get_app(self, app_id: str) -> App | None:
+        if not _storable(app_id):  # no app has such an id (and PostgreSQL refuses a NUL)
+            return None
         with self._read() as conn:
             row = conn.execute(select(apps_table).where(apps_table.c.app_id == app_id)).first()
         return _app(row) if row is not None else None
@@ -283,6 +295,8 @@ class AppStore:
 
     def remove_app(self, app_id: str) -> bool:
         """Delete an app and its counters; False when there was none."""
+        if not _storable(app_id):
+            return False
         with self._write() as conn:
             gone = conn.execute(delete(apps_table).where(apps_table.c.app_id == app_id)).rowcount
             conn.execute(delete(usage_table).where(usage_table.c.app_id == app_id))
@@ -295,15 +309,17 @@ class AppStore:
         """Change the daily quota and/or the rate (``None`` keeps it, ``0`` = unlimited)."""
         values: dict[str, Any] = {}
         if daily_quota is not None:
-            values["daily_quota"] = check_limit("daily quota", daily_quota)
+            values["daily_quota"] = _limit("daily quota", daily_quota, MAX_DAILY_QUOTA)
         if rps is not None:
-            values["rps"] = check_limit("requests per second", rps)
+            values["rps"] = _limit("requests per second", rps, MAX_RPS)
         return self._update(app_id, values)
 
     def set_enabled(self, app_id: str, enabled: bool) -> App:
         return self._update(app_id, {"enabled": enabled})
 
     def _update(self, app_id: str, values: dict[str, Any]) -> App:
+        if not _storable(app_id):
+            raise UnknownApp(f"no app with id {app_id!r}", app_id=None)
         with self._write() as conn:
             if values:
                 stmt = update(apps_table).where(apps_table.c.app_id == app_id).values(**values)
@@ -323,6 +339,8 @@ class AppStore:
         window; add to today's usage. A refusal rolls it all back. Blocks while another
         connection holds the lock (at most :data:`SQLITE_BUSY_TIMEOUT_S` on SQLite)."""
         day, second = _when(calls, now)
+        if not _storable(app_id):
+            raise UnknownApp("unknown app id")
         if self.backend == "sqlite":
             with self._charging:
                 return self._charge_sqlite(app_id, calls, day, second)
@@ -356,6 +374,8 @@ class AppStore:
             if conn is None:  # closed meanwhile
                 return None
             day, second = _when(calls, None)
+            if not _storable(app_id):
+                raise UnknownApp("unknown app id")
             return self._attempt(conn, app_id, calls, day, second)
         finally:
             self._lock.release()
@@ -441,12 +461,32 @@ class AppStore:
                 app_id=app_id,
             )
         return Charge(
-            app_id=app_id, calls=calls, used=used, remain=None if quota is None else quota - used
+            app_id=app_id,
+            calls=calls,
+            used=used,
+            remain=None if quota is None else quota - used,
+            day=day,
         )
+
+    def refund(self, app_id: str, calls: int, day: str) -> None:
+        """Give back ``calls`` counted on ``day`` (UTC) to ``app_id``: a charged request that
+        still ended in an error. Never below zero; the per-second window is left as it is."""
+        if calls <= 0 or not _storable(app_id):
+            return
+        u = usage_table
+        stmt = (
+            update(u)
+            .where(u.c.app_id == app_id, u.c.day == day, u.c.calls >= calls)
+            .values(calls=u.c.calls - calls)
+        )
+        with self._charging, self._write() as conn:
+            conn.execute(stmt)
 
     def usage(self, app_id: str, *, now: datetime | None = None) -> int:
         """Calls counted today (UTC) for ``app_id``."""
         day = (now or datetime.now(UTC)).astimezone(UTC).date().isoformat()
+        if not _storable(app_id):
+            return 0
         with self._read() as conn:
             got = conn.execute(
                 select(usage_table.c.calls).where(
@@ -473,6 +513,26 @@ class AppStore:
             for row in rows:
                 out.setdefault(row.app_id, {})[row.day] = int(row.calls)
         return out
+
+
+def _storable(value: str) -> bool:
+    """Whether both stores can hold and compare ``value``: no NUL (PostgreSQL refuses it in
+    text) and no unpaired surrogate (not encodable as UTF-8)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _limit(name: str, value: int | None, most: int) -> int | None:
+    """A quota or rate as stored (:func:`check_limit`), within what its column holds."""
+    checked = check_limit(name, value)
+    if checked is not None and checked > most:
+        raise ConfigError(f"{name} must be at most {most} (0 for unlimited), got {checked}")
+    return checked
 
 
 def _app(row: Any) -> App:

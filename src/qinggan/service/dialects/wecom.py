@@ -26,7 +26,9 @@ has no neutral. Besides the app's daily call quota, the job store counts the dis
 each organisation (app) per UTC day (100,000 by default, ``QINGGAN_JOBS_DAILY_QUOTA``) in the same
 transaction that creates the job; a job over it gets 45009 and nothing of it is counted there.
 
-Codes (``errcode``; every answer is HTTP 200, except an unknown path, HTTP 404):
+Codes (``errcode``; every answer is HTTP 200, except an unknown path, HTTP 404). Nothing that
+ends in an error is charged: the body is checked before the charge, and a refusal after it (the
+job quota) gives the calls back.
 
 ======  ===================================================================================
 0       ok
@@ -35,7 +37,8 @@ Codes (``errcode``; every answer is HTTP 200, except an unknown path, HTTP 404):
 40013   gettoken: unknown ``corpid``
 40014   ``access_token`` malformed, unknown app, or not signed by the app's current secret
 40058   invalid parameter: ``msg_list`` missing, empty, over the limit or with a malformed
-        item; ``jobid`` missing or unknown to this app; a body over the size limit
+        item (a msgid or secret_key too long or holding a NUL); ``jobid`` missing or unknown
+        to this app; a body over the size limit
 41001   ``access_token`` missing
 41002   gettoken: ``corpid`` missing
 41004   gettoken: ``corpsecret`` missing
@@ -44,7 +47,7 @@ Codes (``errcode``; every answer is HTTP 200, except an unknown path, HTTP 404):
 43002   the chatdata calls need POST
 45009   the app's daily quota is used up
 45011   over the app's requests per second
-47001   the body is not a UTF-8 JSON object
+47001   the body is not a UTF-8 JSON object, or a string in it holds an unpaired surrogate
 48001   no such API under ``/cgi-bin/``
 48002   the app is disabled or may not use the WeCom dialect
 60020   the client address is not in the app's IP allow-list
@@ -88,6 +91,8 @@ PREFIX = "/cgi-bin/"
 TOKEN_TTL_S = 7200
 MAX_MESSAGES = 1000
 MAX_MSGID_CHARS = 256
+#: longest ``secret_key`` a job item holds (the ``job_items.secret_key`` column)
+MAX_SECRET_KEY_CHARS = 256
 #: app-state attribute holding the :class:`SentimentJobs`
 JOBS_STATE = "wecom_sentiment_jobs"
 _TOKEN_PURPOSE = b"qinggan/wecom/access_token/v1"
@@ -347,7 +352,27 @@ async def _json_object(request: Request) -> dict[str, Any]:
         raise WecomError("bad_json", "the body is not UTF-8 JSON") from None
     if not isinstance(body, dict):
         raise WecomError("bad_json", "the body must be a JSON object")
+    if not _unicode(body):
+        raise WecomError("bad_json", "the body holds an unpaired surrogate (not Unicode text)")
     return body
+
+
+def _unicode(value: Any, depth: int = 0) -> bool:
+    """Whether every string in a decoded JSON value is valid Unicode (no lone surrogate), so
+    that it can be stored and echoed; checked before anything is charged."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if depth > 64:  # deeper than any body of ours: json.loads bounds it anyway
+        return False
+    if isinstance(value, dict):
+        return all(_unicode(k, depth + 1) and _unicode(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_unicode(v, depth + 1) for v in value)
+    return True
 
 
 def _messages(body: Mapping[str, Any]) -> list[tuple[JobMessage, Any]]:
@@ -362,9 +387,14 @@ def _messages(body: Mapping[str, Any]) -> list[tuple[JobMessage, Any]]:
         msgid = item.get("msgid") if isinstance(item, dict) else None
         info = item.get("encrypt_info") if isinstance(item, dict) else None
         key = info.get("secret_key") if isinstance(info, dict) else None
-        if not isinstance(msgid, str) or not msgid.strip() or len(msgid) > MAX_MSGID_CHARS:
+        if (
+            not isinstance(msgid, str)
+            or not msgid.strip()
+            or len(msgid) > MAX_MSGID_CHARS
+            or "\x00" in msgid
+        ):
             raise WecomError("invalid_request", f"msg_list[{index}].msgid is missing or invalid")
-        if not isinstance(key, str):
+        if not isinstance(key, str) or len(key) > MAX_SECRET_KEY_CHARS or "\x00" in key:
             raise WecomError("invalid_request", f"msg_list[{index}].encrypt_info.secret_key")
         out.append((JobMessage(msgid, key), info))
     return out
@@ -427,6 +457,8 @@ async def get_sentiment_result(request: Request) -> Response:
     jobid = (await _json_object(request)).get("jobid")
     if not isinstance(jobid, str) or not jobid.strip():
         raise WecomError("invalid_request", "jobid is missing")
+    if len(jobid) > 64 or "\x00" in jobid:  # no job has such an id
+        raise WecomError("invalid_request", "no such jobid")
     await get_services(request).access.charge(app, 0, dialect=NAME)
     view = await _jobs(request).get(app.app_id, jobid.strip())
     if view is None:
