@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import math
 import sys
@@ -13,6 +14,14 @@ from benchmarks.speed import pin_single_thread_env
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 DEFAULT_REPORT = Path(__file__).resolve().parent / "REPORT.md"
+#: where a run writes unless told otherwise: one folder per run, ignored by git (/runs/)
+SCRATCH_DIR = Path(__file__).resolve().parents[1] / "runs" / "benchmarks"
+DATA_HELP = (
+    "The benchmark reads the dev splits of the public corpora, converted as described in the "
+    "data README (../shared/data/README.md in the development checkout: each corpus's GitHub "
+    "repository, commit and path), and the project's own sets in corpora/. Point --data-dir at "
+    "your copy (a folder holding polarity/<corpus>/dev.jsonl ...)."
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,13 +36,21 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the benchmark and write JSON, report and plots")
     run.add_argument("--quick", action="store_true", help="subsampled run, under 2 minutes")
     run.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help=f"JSON results (default {DEFAULT_OUT})"
+        "--out",
+        type=Path,
+        default=None,
+        help=f"JSON results (default: a new folder under {SCRATCH_DIR})",
     )
     run.add_argument(
         "--report",
         type=Path,
-        default=DEFAULT_REPORT,
-        help=f"markdown report (default {DEFAULT_REPORT})",
+        default=None,
+        help="markdown report (default: beside --out)",
+    )
+    run.add_argument(
+        "--update-report",
+        action="store_true",
+        help=f"write the committed results instead: {DEFAULT_OUT} and {DEFAULT_REPORT}",
     )
     run.add_argument(
         "--plots-dir", type=Path, default=None, help="where the PNGs go (default: beside --out)"
@@ -42,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
         "--data-dir",
         type=Path,
         default=DEFAULT_DATA_DIR,
-        help=f"shared data (default {DEFAULT_DATA_DIR})",
+        help=f"the public corpora's dev splits (default {DEFAULT_DATA_DIR}). {DATA_HELP}",
     )
     run.add_argument(
         "--corpora-dir",
@@ -132,6 +149,20 @@ def _finite(obj: Any) -> Any:
     return obj
 
 
+def output_paths(args: argparse.Namespace) -> tuple[Path, Path]:
+    """Where the JSON and the report go: --out/--report as given, the committed files with
+    --update-report, else a fresh scratch folder (the committed report is never overwritten by
+    accident)."""
+    if args.update_report:
+        out, report_path = DEFAULT_OUT, DEFAULT_REPORT
+    else:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        out = args.out or SCRATCH_DIR / stamp / "latest.json"
+        report_path = args.report or out.parent / "REPORT.md"
+    out, report_path = (args.out or out).resolve(), (args.report or report_path).resolve()
+    return out, report_path
+
+
 def _run(args: argparse.Namespace) -> int:
     from benchmarks import report
     from benchmarks.profiles import PROFILES, with_overrides
@@ -168,24 +199,28 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     data_dir = args.data_dir.resolve()
     if not data_dir.is_dir():
-        print(f"data directory {data_dir} does not exist (use --data-dir)", file=sys.stderr)
+        print(f"error: no benchmark data at {data_dir}. {DATA_HELP}", file=sys.stderr)
         return 2
+    corpora_dir = args.corpora_dir.resolve()
+    if not corpora_dir.is_dir():
+        print(f"error: no corpora folder at {corpora_dir} (use --corpora-dir)", file=sys.stderr)
+        return 2
+    out, report_path = output_paths(args)
     cfg = RunConfig(
         profile=profile,
         data_dir=data_dir,
         systems=names,
         tasks=tasks,
-        corpora_dir=args.corpora_dir.resolve(),
+        corpora_dir=corpora_dir,
         seed=args.seed,
         qinggan_model=args.qinggan_model,
     )
     result = run(cfg)
-    out = args.out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(_finite(result), ensure_ascii=False, indent=1, allow_nan=False)
     out.write_text(text + "\n", encoding="utf-8")
     plots_dir = (args.plots_dir or out.parent).resolve()
-    report_path, plots = report.write(result, args.report.resolve(), plots_dir)
+    report_path, plots = report.write(result, report_path, plots_dir)
     print(f"wrote {out}", file=sys.stderr)
     print(f"wrote {report_path}", file=sys.stderr)
     for path in plots.values():

@@ -31,7 +31,7 @@ from qinggan.dialogue import (
     service_level2,
     talk_level2,
 )
-from qinggan.errors import InputError, ModelError
+from qinggan.errors import ConfigError, InputError, ModelError
 from qinggan.intensity import intensity_levels
 from qinggan.labels import (
     EMOTION7_LABELS,
@@ -107,7 +107,8 @@ class Analyzer:
     """Every judgement of qinggan over a set of model directories (the shipped ones by default).
 
     ``model_dir`` is the polarity model (``qinggan.load`` picks the slot from ``meta.json``);
-    ``max_bytes`` refuses longer texts (UTF-8) with :class:`InputError`; ``fast`` answers with
+    ``max_bytes`` refuses longer texts (UTF-8) with :class:`InputError` (``None`` or ``0``: no
+    limit, the one meaning of 0 for every limit of qinggan); ``fast`` answers with
     only the linear member of each ensemble (several times faster, a little less accurate).
     """
 
@@ -121,7 +122,9 @@ class Analyzer:
         fast: bool = False,
     ) -> None:
         self.model_dir = Path(model_dir) if model_dir is not None else default_model_dir("polarity")
-        self.max_bytes = max_bytes
+        if max_bytes is not None and (isinstance(max_bytes, bool) or max_bytes < 0):
+            raise ConfigError(f"max_bytes must be 0 (no limit) or more, got {max_bytes!r}")
+        self.max_bytes = max_bytes or None
         self.fast = fast
         polarity = [label.value for label in POLARITY_LABELS]
         self._polarity = _LazyModel(self.model_dir, "polarity", polarity, fast)
@@ -391,14 +394,28 @@ def load(path: str | Path, *, max_bytes: int | None = None, fast: bool = False) 
     return analyzer
 
 
+# -- the module-level functions: the shipped models, the same parameters as the methods -------
 def analyze(text: str) -> PolarityResult:
-    """Polarity of one text with the shipped model."""
+    """Polarity of one text with the shipped model (:meth:`Analyzer.analyze`)."""
     return default_analyzer().analyze(text)
 
 
-def analyze_batch(texts: Sequence[str]) -> list[PolarityResult]:
-    """Polarity of many texts with the shipped model (raises on a bad item)."""
-    return default_analyzer().analyze_batch(texts)
+@overload
+def analyze_batch(
+    texts: Sequence[str], *, errors: Literal["raise"] = "raise"
+) -> list[PolarityResult]: ...
+@overload
+def analyze_batch(
+    texts: Sequence[str], *, errors: Literal["report"]
+) -> list[PolarityResult | ItemError]: ...
+
+
+def analyze_batch(
+    texts: Sequence[str], *, errors: Errors = "raise"
+) -> list[PolarityResult] | list[PolarityResult | ItemError]:
+    """Polarity of many texts with the shipped model (:meth:`Analyzer.analyze_batch`): a bad
+    item raises, or with ``errors="report"`` comes back as an :class:`ItemError` in its place."""
+    return default_analyzer().analyze_batch(texts, errors=errors)
 
 
 def emotions(text: str, classes: Literal[7, 8] = 7) -> EmotionResult:
@@ -406,8 +423,21 @@ def emotions(text: str, classes: Literal[7, 8] = 7) -> EmotionResult:
     return default_analyzer().emotions(text, classes)
 
 
-def emotions_batch(texts: Sequence[str], classes: Literal[7, 8] = 7) -> list[EmotionResult]:
-    return default_analyzer().emotions_batch(texts, classes)
+@overload
+def emotions_batch(
+    texts: Sequence[str], classes: Literal[7, 8] = 7, *, errors: Literal["raise"] = "raise"
+) -> list[EmotionResult]: ...
+@overload
+def emotions_batch(
+    texts: Sequence[str], classes: Literal[7, 8] = 7, *, errors: Literal["report"]
+) -> list[EmotionResult | ItemError]: ...
+
+
+def emotions_batch(
+    texts: Sequence[str], classes: Literal[7, 8] = 7, *, errors: Errors = "raise"
+) -> list[EmotionResult] | list[EmotionResult | ItemError]:
+    """Emotions of many texts with the shipped model (see :func:`analyze_batch`)."""
+    return default_analyzer().emotions_batch(texts, classes, errors=errors)
 
 
 def dialogue_emotion(text: str, scene: Scene | str = Scene.DEFAULT) -> DialogueEmotionResult:
@@ -415,7 +445,18 @@ def dialogue_emotion(text: str, scene: Scene | str = Scene.DEFAULT) -> DialogueE
     return default_analyzer().dialogue_emotion(text, scene)
 
 
+@overload
 def dialogue_emotion_batch(
-    texts: Sequence[str], scene: Scene | str = Scene.DEFAULT
-) -> list[DialogueEmotionResult]:
-    return default_analyzer().dialogue_emotion_batch(texts, scene)
+    texts: Sequence[str], scene: Scene | str = Scene.DEFAULT, *, errors: Literal["raise"] = "raise"
+) -> list[DialogueEmotionResult]: ...
+@overload
+def dialogue_emotion_batch(
+    texts: Sequence[str], scene: Scene | str = Scene.DEFAULT, *, errors: Literal["report"]
+) -> list[DialogueEmotionResult | ItemError]: ...
+
+
+def dialogue_emotion_batch(
+    texts: Sequence[str], scene: Scene | str = Scene.DEFAULT, *, errors: Errors = "raise"
+) -> list[DialogueEmotionResult] | list[DialogueEmotionResult | ItemError]:
+    """Dialogue emotion of many utterances with the shipped models (see :func:`analyze_batch`)."""
+    return default_analyzer().dialogue_emotion_batch(texts, scene, errors=errors)

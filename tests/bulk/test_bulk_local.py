@@ -239,7 +239,7 @@ def test_bulk_cli_missing_extra_prints_the_pip_line(monkeypatch, make_input, tmp
     )
     src = make_input("csv")
     result = CliRunner().invoke(app, ["bulk", str(src), "-o", str(tmp_path / "o.csv"), "--ray"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "needs the 'distributed' extra" in result.output
     assert "pip install 'qinggan[distributed]'" in result.output
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -142,6 +142,86 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+#: most physical lines one quoted CSV field may span before its quote counts as never closed
+MAX_ROW_LINES = 1000
+
+
+class BrokenRow(list[str]):
+    """The fields of a line that cannot be a row (an unclosed quote), with the reason; the line
+    is still written to the output, with the reason in its ``error`` column."""
+
+    problem: str
+
+    def __init__(self, fields: Sequence[str], problem: str) -> None:
+        super().__init__(fields)
+        self.problem = problem
+
+    def __reduce__(self) -> Any:  # picklable for the worker processes
+        return (BrokenRow, (list(self), self.problem))
+
+
+def _parse_one(lines: Sequence[str], delimiter: str) -> tuple[list[str] | None, bool]:
+    """The row that ``lines`` make (None when they end inside a quoted field) and whether they
+    are strictly well-formed CSV."""
+    try:
+        rows = list(csv.reader(lines, delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            return None, False
+        rows = list(csv.reader(lines, delimiter=delimiter))  # other oddities: the lenient reading
+        return (rows[0] if rows else []), False
+    return (rows[0] if rows else []), True
+
+
+def csv_rows(handle: Iterable[str], delimiter: str, width: int) -> Iterator[list[str]]:
+    """The data rows after the header line, one per record, like :func:`csv.reader`, except that
+    a quote that never closes does not swallow the rest of the file.
+
+    A record spanning several lines is kept only when it is well-formed CSV with ``width``
+    fields. Otherwise (it ends inside a quote, at the end of the file or after
+    :data:`MAX_ROW_LINES` lines, or the quote "closes" on a later row) its first line comes back
+    as a :class:`BrokenRow` naming the line number, and the lines after it are read again as rows
+    of their own."""
+    lines = iter(handle)
+    next(lines, None)  # the header
+    number = 1  # of the last line taken from ``lines``
+    pending: list[str] = []  # lines of the record being read
+    start = 2  # line number of pending[0]
+    replay: list[str] = []  # lines to read again after a broken record, last first
+    while True:
+        if replay:
+            line = replay.pop()
+        else:
+            line = next(lines, None)
+            if line is None:
+                if not pending:
+                    return
+                line = ""  # the end of the file, inside a quote
+            else:
+                number += 1
+        if not pending:
+            start = number - len(replay)
+        ended = line == "" and not replay
+        if not ended:
+            pending.append(line)
+            row, strict = _parse_one(pending, delimiter)
+            if row is None and len(pending) < MAX_ROW_LINES:
+                continue  # inside a quoted field: the record goes on
+            if row is not None and (len(pending) == 1 or (strict and len(row) == width)):
+                yield row
+                pending = []
+                continue
+        first = next(csv.reader(pending[:1], delimiter=delimiter), [])
+        where = "before the end of the file" if ended else f"within {len(pending)} lines"
+        yield BrokenRow(
+            first,
+            f"line {start}: a quote opened on this line does not close {where} as a well-formed "
+            "row; the line is kept as it is and the lines after it are read as rows of their own",
+        )
+        replay.extend(reversed(pending[1:]))
+        pending = []
+
+
 @dataclass(frozen=True, slots=True)
 class CsvLayout(Layout):
     path: str
@@ -171,12 +251,10 @@ class CsvLayout(Layout):
     def chunks(self, chunk_size: int) -> Iterator[Chunk]:
         csv.field_size_limit(FIELD_LIMIT)
         with _open_csv(self.path) as f:
-            reader = csv.reader(f, delimiter=self.delimiter)
-            next(reader, None)
             index = 0
             first = 1
             rows: list[list[str]] = []
-            for row in reader:
+            for row in csv_rows(f, self.delimiter, len(self.header)):
                 rows.append(row)
                 if len(rows) == chunk_size:
                     yield Chunk(index, first, rows, len(rows))
@@ -192,7 +270,10 @@ class CsvLayout(Layout):
         problems: list[str | None] = []
         width = len(self.header)
         for row in payload:
-            if not row:
+            if isinstance(row, BrokenRow):
+                texts.append(None)
+                problems.append(row.problem)
+            elif not row:
                 texts.append(None)
                 problems.append("the row is empty")
             elif len(row) <= self.text_index:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal, cast
 
 import typer
 
-from qinggan.cli.common import fail
+from qinggan.cli.common import fail, open_analyzer
 from qinggan.cli.texts import answer_texts, colour
 from qinggan.engine import Analyzer, load
 from qinggan.errors import QingganError
@@ -21,14 +21,19 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per line.
 ModelOpt = Annotated[
     Path | None, typer.Option(help="A model directory of yours (from `qinggan train`).")
 ]
-MaxBytesOpt = Annotated[int | None, typer.Option(help="Refuse texts longer than this in UTF-8.")]
+MaxBytesOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=0, help="Refuse texts longer than this many bytes in UTF-8; 0 = no limit (default)."
+    ),
+]
 
 
 def _analyzer(model: Path | None, max_bytes: int | None) -> Analyzer:
+    """The shipped models, or ``model`` of any task (commands that answer one task use
+    :func:`~qinggan.cli.common.open_analyzer`, which checks the model's task)."""
     try:
-        return (
-            load(model, max_bytes=max_bytes) if model is not None else Analyzer(max_bytes=max_bytes)
-        )
+        return load(model, max_bytes=max_bytes) if model else Analyzer(max_bytes=max_bytes)
     except QingganError as exc:
         fail(str(exc))
 
@@ -40,7 +45,7 @@ def analyze_cli(
     max_bytes: MaxBytesOpt = None,
 ) -> None:
     """Polarity (positive / negative / neutral) of each text, with probabilities."""
-    analyzer = _analyzer(model, max_bytes)
+    analyzer = open_analyzer(model, "analyze", max_bytes)
 
     def row(r: PolarityResult) -> list[str]:
         return [
@@ -73,7 +78,7 @@ def emotions_cli(
     """Customer-service emotion of each text, with intensity for anger and anxiety."""
     if classes not in (7, 8):
         fail(f"--classes must be 7 or 8, got {classes}")
-    analyzer = _analyzer(model, max_bytes)
+    analyzer = open_analyzer(model, "emotions", max_bytes)
     n = cast(Literal[7, 8], classes)
 
     def row(r: EmotionResult) -> list[str]:
@@ -107,7 +112,7 @@ def dialogue_cli(
         chosen = parse_choice(Scene, scene, "scene")
     except ValueError as exc:
         fail(str(exc))
-    analyzer = _analyzer(None, max_bytes)
+    analyzer = open_analyzer(None, "dialogue", max_bytes)
 
     def row(r: DialogueEmotionResult) -> list[str]:
         p1 = r.level1_probabilities[r.level1]

@@ -9,6 +9,7 @@ import typer
 from qinggan.cli.common import fail, print_json, require_extra, stdout
 from qinggan.config import DEFAULT_DB_URL, Settings
 from qinggan.errors import QingganError
+from qinggan.service.apps import DEFAULT_DAILY_QUOTA, DEFAULT_RPS
 
 if TYPE_CHECKING:
     from qinggan.service.apps import App
@@ -28,9 +29,21 @@ DbOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 QuotaOpt = Annotated[
-    int | None, typer.Option("--daily-quota", min=0, help="Calls per UTC day; 0 = unlimited.")
+    int | None,
+    typer.Option(
+        "--daily-quota",
+        min=0,
+        help=f"Calls per UTC day (a new app gets {DEFAULT_DAILY_QUOTA:,}); 0 = unlimited.",
+    ),
 ]
-RpsOpt = Annotated[int | None, typer.Option("--rps", min=0, help="Requests per second; 0 = none.")]
+RpsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--rps",
+        min=0,
+        help=f"Requests per second (a new app gets {DEFAULT_RPS}); 0 = unlimited.",
+    ),
+]
 
 
 def open_store(db: str | None) -> AppStore:
@@ -82,9 +95,10 @@ def add_cli(
     json_output: JsonOpt = False,
     db: DbOpt = None,
 ) -> None:
-    """Create an app and print its new app_id and secret (shown only now)."""
-    from qinggan.service.apps import DEFAULT_DAILY_QUOTA, DEFAULT_RPS
+    """Create an app and print its new app_id and secret (shown only now).
 
+    Limits of a new app unless given: 50,000 calls per UTC day and 50 requests per second (0 =
+    unlimited, as everywhere in qinggan); change them later with `qinggan apps quota`."""
     store = open_store(db)
     try:
         created = store.add_app(

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from qinggan.cli.common import fail, print_json, stdout
-from qinggan.engine import Analyzer, load
+from qinggan.cli.common import fail, open_analyzer, print_json, stderr, stdout
+from qinggan.engine import Analyzer
 from qinggan.errors import QingganError
-from qinggan.labels import EMOTION8_LABELS, POLARITY_LABELS
+from qinggan.labels import EMOTION8_LABELS, POLARITY_LABELS, Emotion
 from qinggan.training import evaluate as scoring
-from qinggan.training.corpora import read_labelled
+from qinggan.training.corpora import Example, read_labelled
 
 app = typer.Typer(help="Score a model on a labelled JSONL/CSV file.", no_args_is_help=True)
 
@@ -45,20 +46,59 @@ def _run(score: Callable[[], dict[str, Any]], json_output: bool) -> None:
         )
 
 
-def _analyzer(model: Path | None) -> Analyzer:
-    return load(model) if model is not None else Analyzer()
+TextColumnOpt = Annotated[
+    str, typer.Option("--text-column", help="The JSON field or CSV/TSV column of the text.")
+]
+LabelColumnOpt = Annotated[
+    str, typer.Option("--label-column", help="The JSON field or CSV/TSV column of the label.")
+]
+#: numeric polarity labels, read as the binary corpora (ChnSentiCorp, waimai_10k ...) write them
+NUMERIC_POLARITY = {"0": "negative", "1": "positive"}
+
+
+def _read(
+    file: Path,
+    allowed: set[str],
+    text_column: str,
+    label_column: str,
+    numeric: dict[str, str] | None = None,
+) -> list[Example]:
+    """The labelled rows of ``file`` (labels checked, numeric ones mapped); exits 2 naming the
+    line of a bad row."""
+    try:
+        examples = read_labelled(
+            file,
+            allowed=allowed | set(numeric or {}),
+            text_field=text_column,
+            label_field=label_column,
+        )
+    except QingganError as exc:
+        hint = ""
+        if f"'{text_column}' must be" in str(exc):
+            hint = "; name the text field with --text-column"
+        elif f"'{label_column}' must be" in str(exc):
+            hint = "; name the label field with --label-column"
+        fail(f"{exc}{hint}")
+    if numeric:
+        examples = [replace(ex, label=numeric.get(ex.label, ex.label)) for ex in examples]
+    return examples
 
 
 @app.command("polarity")
 def evaluate_polarity_cli(
-    file: FileArg, json_output: JsonOpt = False, model: ModelOpt = None
+    file: FileArg,
+    json_output: JsonOpt = False,
+    model: ModelOpt = None,
+    text_column: TextColumnOpt = "text",
+    label_column: LabelColumnOpt = "label",
 ) -> None:
-    """Polarity: binary protocol for positive/negative files, three classes when neutral occurs."""
+    """Polarity: binary protocol for positive/negative files, three classes when neutral occurs.
+
+    Labels: positive, negative, neutral, or 1 (positive) and 0 (negative)."""
     allowed = {label.value for label in POLARITY_LABELS}
-    _run(
-        lambda: scoring.evaluate_polarity(_analyzer(model), read_labelled(file, allowed=allowed)),
-        json_output,
-    )
+    examples = _read(file, allowed, text_column, label_column, NUMERIC_POLARITY)
+    analyzer = open_analyzer(model, "evaluate polarity")
+    _run(lambda: scoring.evaluate_polarity(analyzer, examples), json_output)
 
 
 @app.command("emotion")
@@ -69,17 +109,34 @@ def evaluate_emotion_cli(
     ] = 7,
     json_output: JsonOpt = False,
     model: ModelOpt = None,
+    text_column: TextColumnOpt = "text",
+    label_column: LabelColumnOpt = "label",
 ) -> None:
-    """Customer-service emotions ({"text", "label"} with our labels)."""
+    """Customer-service emotions ({"text", "label"} with our labels).
+
+    With --classes 7 the rows labelled satiric are left out (the 7-class answer has no satiric),
+    and the report says how many."""
     if classes not in (7, 8):
         fail(f"--classes must be 7 or 8, got {classes}")
     allowed = {e.value for e in EMOTION8_LABELS}
-    _run(
-        lambda: scoring.evaluate_emotion(
-            _analyzer(model), read_labelled(file, allowed=allowed), classes
-        ),
-        json_output,
-    )
+    examples = _read(file, allowed, text_column, label_column)
+    satiric = sum(1 for ex in examples if ex.label == Emotion.SATIRIC.value)
+    if classes == 7 and satiric:
+        examples = [ex for ex in examples if ex.label != Emotion.SATIRIC.value]
+        stderr.print(
+            f"note: {satiric} row(s) labelled satiric left out: the 7-class answer has no "
+            "satiric; score them with --classes 8",
+            markup=False,
+        )
+    analyzer = open_analyzer(model, "evaluate emotion")
+
+    def score() -> dict[str, Any]:
+        metrics = scoring.evaluate_emotion(analyzer, examples, classes)
+        if classes == 7:
+            metrics["skipped_satiric"] = satiric
+        return metrics
+
+    _run(score, json_output)
 
 
 @app.command("dialogue-emotion")

@@ -9,9 +9,10 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from qinggan.cli.common import EXIT_BAD_INPUT, fail, print_json, stderr, stdout
+from qinggan.cli.common import EXIT_BAD_INPUT, fail, print_json, shorten, stderr, stdout
 from qinggan.results import ItemError
 
 BATCH = 1024
@@ -47,8 +48,12 @@ def answer_texts(
     columns: Sequence[str],
     row: Callable[[Any], Sequence[str]],
 ) -> None:
-    """Answer every text with ``answer`` (a batch call with errors="report"), print, exit."""
+    """Answer every text with ``answer`` (a batch call with errors="report"), print, exit.
+
+    A table shows each text on one line, cut to :data:`~qinggan.cli.common.TABLE_TEXT_CHARS`
+    characters; ``--json`` carries it whole. Nothing to answer (empty stdin) exits 2."""
     items, where = read_items(texts)
+    text_column = list(columns).index("text") if "text" in columns else None
     table = Table()
     for column in columns:
         numeric = column in NUMERIC_COLUMNS
@@ -59,6 +64,7 @@ def answer_texts(
             justify="right" if numeric else "left",
         )
     bad = 0
+    seen = 0
     batch: list[Item] = []
 
     def flush() -> None:
@@ -76,14 +82,20 @@ def answer_texts(
             elif json_output:
                 print_json(result.to_dict())
             else:
-                table.add_row(*row(result))
+                cells = list(row(result))
+                if text_column is not None:
+                    cells[text_column] = escape(shorten(cells[text_column]))
+                table.add_row(*cells)
         batch.clear()
 
     for item in items:
+        seen += 1
         batch.append(item)
         if len(batch) >= BATCH:
             flush()
     flush()
+    if not seen:
+        fail("nothing to analyse: stdin held no text (give texts as arguments or pipe lines)")
     if not json_output and table.row_count:
         stdout.print(table)
     if bad:

@@ -53,6 +53,9 @@ def _train(
         fail(f"unknown architecture {architecture!r}; expected one of: {', '.join(ARCHITECTURES)}")
     if architecture == "cnn" or config is not None:
         require_extra("train", "torch", "onnx")
+    for path in [*(data or []), *(dev or [])]:
+        check_labels(task, path)
+    check_writable(output)
     spec = POLARITY_TASK if task == "polarity" else classes_task(task, labels)
     try:
         if config is not None:
@@ -74,11 +77,47 @@ def _train(
             )
     except QingganError as exc:
         fail(str(exc))
+    except OSError as exc:  # the disk filled up, a file vanished ...
+        fail(f"cannot write the model to {output}: {exc.strerror or exc}")
     stdout.print(f"trained on {report.n_train} texts; model written to {report.output}")
     for name, m in report.meta.metrics.items():
         stdout.print(
             f"  dev {name}: n={m['n']} accuracy={m['accuracy']:.4f} macro-F1={m['macro_f1']:.4f}"
         )
+
+
+def check_labels(task: str, path: Path) -> None:
+    """Exit 2 at the first row of ``path`` whose label is not one of ``task``'s, saying which
+    task it belongs to when it is another's."""
+    from qinggan.training.corpora import read_records
+
+    labels = TASK_LABELS[task]
+    if not path.is_file():
+        fail(f"no such file: {path}")
+    try:
+        for number, record in read_records(path):
+            raw = record.get("label")
+            label = None if isinstance(raw, bool) else str(raw).strip().lower()
+            if raw is None or label not in labels:
+                others = [t for t, known in TASK_LABELS.items() if t != task and label in known]
+                hint = f"; it is a label of `qinggan train {others[0]}`" if others else ""
+                fail(
+                    f"{path}:{number}: label {raw!r} is not a {task} label (expected one of: "
+                    f"{', '.join(labels)}){hint}"
+                )
+    except QingganError as exc:
+        fail(str(exc))
+
+
+def check_writable(output: Path) -> None:
+    """Exit 2 unless the model directory can be created and written."""
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        probe = output / ".qinggan-write-check"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        fail(f"cannot write the model to {output}: {exc.strerror or exc}")
 
 
 TASK_HELP = {

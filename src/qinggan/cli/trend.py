@@ -7,11 +7,12 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from qinggan.cli.common import fail, print_json, stdout
+from qinggan.cli.common import fail, print_json, shorten, stdout
 from qinggan.cli.texts import colour
-from qinggan.conversation import Turn, analyze_conversation
+from qinggan.conversation import CUSTOMER_SPEAKERS, Turn, analyze_conversation
 from qinggan.errors import QingganError
 
 _SPEAKER = re.compile(r"^\s*([^:：]{1,20})[:：]\s*(.+)$")
@@ -32,6 +33,14 @@ def trend_cli(
     speakers: Annotated[
         bool, typer.Option("--speakers", help='Read "speaker: text" turns; only customers count.')
     ] = False,
+    customer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--customer",
+            help="With --speakers: a speaker name that is the customer (repeatable); default: "
+            f"{', '.join(sorted(CUSTOMER_SPEAKERS))}.",
+        ),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Whether a conversation's mood turns good, turns bad or keeps smooth, with per-turn scores."""
@@ -46,10 +55,14 @@ def trend_cli(
             ]
         except UnicodeDecodeError as exc:
             fail(f"stdin is not valid UTF-8 (byte {exc.start})")
+    if customer and not speakers:
+        fail("--customer names a speaker: give --speakers too")
     try:
-        result = analyze_conversation([_parse(line, speakers) for line in turns])
+        result = analyze_conversation(
+            [_parse(line, speakers) for line in turns], customer_speakers=customer or None
+        )
     except QingganError as exc:
-        fail(str(exc))
+        fail(str(exc).replace("pass customer_speakers=...", "name the customer with --customer"))
     if json_output:
         print_json(result.to_dict())
         return
@@ -61,8 +74,8 @@ def trend_cli(
     for turn in result.turns:
         table.add_row(
             str(turn.index + 1),
-            turn.speaker or "",
-            turn.text,
+            escape(turn.speaker or ""),
+            escape(shorten(turn.text)),
             f"{turn.score:+.3f}",
             "yes" if turn.counted else "no",
         )

@@ -467,6 +467,12 @@ async def get_sentiment_result(request: Request) -> Response:
     for item in view.items:
         if item.problem is not None:
             errcode, errmsg = ITEM_CODES[item.problem]
+            if item.problem is ItemProblem.UNKNOWN_MESSAGE:  # say where we looked, and the fix
+                errmsg = (
+                    f"message not found in the archive of app {app.app_id}; import it with "
+                    f"`qinggan archive import FILE --app {app.app_id}` or "
+                    "POST /api/v1/archive/import"
+                )
             results.append({"errcode": errcode, "errmsg": errmsg, "msgid": item.msgid})
         elif item.sentiment is not None:
             results.append(
