@@ -62,6 +62,8 @@ class JobIn(BaseModel):
 async def create_job(request: Request, body: JobIn, x_api_key: ApiKey = None) -> JSONResponse:
     from qinggan.jobs.model import TaskItem
 
+    if len({m.msgid for m in body.messages}) != len(body.messages):  # before the charge
+        raise InvalidRequest("the msgids of a job must be distinct (drop the repeats first)")
     grant = await admit_native(request, x_api_key, 1)
     items = [TaskItem(m.msgid, m.secret_key) for m in body.messages]
     try:
