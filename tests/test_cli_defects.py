@@ -302,3 +302,26 @@ def test_cli_defect_benchmarks_run_names_the_data_and_writes_a_scratch_folder(
     assert report != cli.DEFAULT_REPORT.resolve() and out != cli.DEFAULT_OUT.resolve()
     out, report = cli.output_paths(parser.parse_args(["run", "--update-report"]))
     assert (out, report) == (cli.DEFAULT_OUT, cli.DEFAULT_REPORT)
+
+
+# -- train --config over your own copy of the public corpora ------------------------------------
+def test_cli_train_config_reads_the_public_corpora_under_data_root(tmp_path: Path) -> None:
+    from qinggan.cli.train import TASK_LABELS, rebase
+    from qinggan.training.recipe import load_recipe
+
+    recipe = load_recipe(REPO_ROOT / "configs" / "polarity.toml", TASK_LABELS["polarity"])
+    moved = rebase(recipe, tmp_path)
+    public = [s.path for s in moved.sources if recipe.data_root in [*s.path.parents]]
+    assert not public  # nothing is read from the recipe's own data_root any more
+    corpus = next(s.path for s in moved.sources if "chnsenticorp" in str(s.path))
+    assert corpus == tmp_path / "polarity" / "chnsenticorp" / corpus.name
+    own = [s.path for s in moved.sources if "corpora" in s.path.parts]
+    assert own and all(REPO_ROOT in p.parents for p in own)  # our corpora/ stay in the checkout
+    assert set(moved.dev) == set(recipe.dev)
+    result = invoke(
+        "train", "polarity", "--config", str(REPO_ROOT / "configs" / "polarity.toml"),
+        "--data-root", str(tmp_path / "missing"), "--output", str(tmp_path / "m"),
+    )  # fmt: skip
+    assert result.exit_code == 2 and "is not a folder" in result.stderr, result.output
+    result = invoke("train", "polarity", "--data-root", str(tmp_path), "--output", "m")
+    assert result.exit_code == 2 and "--config" in result.stderr

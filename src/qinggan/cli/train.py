@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -32,6 +33,13 @@ DevOpt = Annotated[
     list[Path] | None, typer.Option(help="Dev files; default: 10% of --data held out.")
 ]
 ArchOpt = Annotated[str, typer.Option(help="With --data: linear or cnn.")]
+DataRootOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="With --config: your copy of the public corpora, in place of the recipe's data_root "
+        "(../shared/data in the development checkout; see the README's data section)."
+    ),
+]
 
 
 def _train(
@@ -41,6 +49,7 @@ def _train(
     data: list[Path] | None,
     dev: list[Path] | None,
     architecture: str,
+    data_root: Path | None = None,
 ) -> None:
     require_extra("train", "sklearn", "scipy")
     from qinggan.training.recipe import load_recipe, recipe_from_files
@@ -60,6 +69,8 @@ def _train(
     try:
         if config is not None:
             recipe = load_recipe(config, labels)
+            if data_root is not None:
+                recipe = rebase(recipe, data_root)
         else:
             recipe = recipe_from_files(
                 f"{task}-custom",
@@ -109,6 +120,26 @@ def check_labels(task: str, path: Path) -> None:
         fail(str(exc))
 
 
+def rebase(recipe: Any, data_root: Path) -> Any:
+    """``recipe`` reading its public corpora under ``data_root`` instead of its own data_root
+    (the project's own corpora, ``local_path`` entries, stay where they are)."""
+    old, new = recipe.data_root, data_root.resolve()
+    if not new.is_dir():
+        fail(f"--data-root {data_root} is not a folder")
+
+    def move(source: Any) -> Any:
+        if old is None or not source.path.is_relative_to(old):
+            return source
+        return dataclasses.replace(source, path=new / source.path.relative_to(old))
+
+    return dataclasses.replace(
+        recipe,
+        sources=[move(s) for s in recipe.sources],
+        dev={name: move(s) for name, s in recipe.dev.items()},
+        data_root=new,
+    )
+
+
 def check_writable(output: Path) -> None:
     """Exit 2 unless the model directory can be created and written."""
     try:
@@ -134,8 +165,11 @@ def _command(task: str) -> Callable[..., None]:
         data: DataOpt = None,
         dev: DevOpt = None,
         architecture: ArchOpt = "linear",
+        data_root: DataRootOpt = None,
     ) -> None:
-        _train(task, output, config, data, dev, architecture)
+        if data_root is not None and config is None:
+            fail("--data-root moves a --config recipe's data; give --config too")
+        _train(task, output, config, data, dev, architecture, data_root)
 
     command.__doc__ = TASK_HELP[task]
     return command
