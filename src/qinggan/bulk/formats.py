@@ -192,13 +192,13 @@ def csv_rows(handle: Iterable[str], delimiter: str, width: int) -> Iterator[list
         if replay:
             line = replay.pop()
         else:
-            line = next(lines, None)
-            if line is None:
-                if not pending:
-                    return
+            read = next(lines, None)
+            if read is None and not pending:
+                return
+            if read is None:
                 line = ""  # the end of the file, inside a quote
             else:
-                number += 1
+                line, number = read, number + 1
         if not pending:
             start = number - len(replay)
         ended = line == "" and not replay
