@@ -9,8 +9,7 @@ import typer
 
 from qinggan.cli.common import fail, open_analyzer
 from qinggan.cli.texts import answer_texts, colour
-from qinggan.engine import Analyzer, load
-from qinggan.errors import QingganError
+from qinggan.engine import Analyzer
 from qinggan.labels import Scene, parse_choice
 from qinggan.results import DialogueEmotionResult, EmotionResult, PolarityResult
 
@@ -30,12 +29,8 @@ MaxBytesOpt = Annotated[
 
 
 def _analyzer(model: Path | None, max_bytes: int | None) -> Analyzer:
-    """The shipped models, or ``model`` of any task (commands that answer one task use
-    :func:`~qinggan.cli.common.open_analyzer`, which checks the model's task)."""
-    try:
-        return load(model, max_bytes=max_bytes) if model else Analyzer(max_bytes=max_bytes)
-    except QingganError as exc:
-        fail(str(exc))
+    """The shipped models, or ``model`` of any task."""
+    return open_analyzer(model, None, max_bytes)
 
 
 def analyze_cli(

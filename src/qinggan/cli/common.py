@@ -72,10 +72,12 @@ TASK_OF_COMMAND = {
 }
 
 
-def open_analyzer(model: Path | None, command: str, max_bytes: int | None = None) -> Analyzer:
-    """The Analyzer of a command: the shipped models, or ``model`` when its ``meta.json`` names
-    the task the command answers (exit 2 naming the model's task otherwise). ``max_bytes`` 0 or
-    None: no limit."""
+def open_analyzer(
+    model: Path | None, command: str | None = None, max_bytes: int | None = None
+) -> Analyzer:
+    """The Analyzer of a command: the shipped models, or ``model``; when ``command`` answers one
+    task (:data:`TASK_OF_COMMAND`), ``model`` must be of that task (exit 2 naming the model's
+    task otherwise). ``max_bytes`` 0 or None: no limit."""
     from qinggan.engine import Analyzer, load
     from qinggan.errors import QingganError
     from qinggan.models.io import read_meta
@@ -83,9 +85,9 @@ def open_analyzer(model: Path | None, command: str, max_bytes: int | None = None
     try:
         if model is None:
             return Analyzer(max_bytes=max_bytes)
-        wanted = TASK_OF_COMMAND[command]
+        wanted = TASK_OF_COMMAND.get(command or "")
         task = read_meta(model).task
-        if task != wanted:
+        if wanted is not None and task != wanted:
             fail(
                 f"{model} holds a model for task {task!r}; `qinggan {command}` needs a "
                 f"{wanted!r} model (train one with `qinggan train {wanted}`)"
