@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 
 import qinggan
+import qinggan.engine
 
 
 def test_public_api_exports_are_pinned() -> None:
@@ -55,3 +57,19 @@ def test_public_api_import_is_light_and_does_no_model_io() -> None:
 def test_public_api_errors_share_one_base() -> None:
     for error in (qinggan.InputError, qinggan.DataError, qinggan.ModelError, qinggan.ConfigError):
         assert issubclass(error, qinggan.QingganError)
+
+
+def test_public_api_module_functions_take_the_method_parameters() -> None:
+    """``qinggan.analyze_batch(texts, errors="report")`` and the like: each module-level function
+    of the engine takes exactly what the Analyzer method of the same name takes."""
+    checked = []
+    for name, function in vars(qinggan.engine).items():
+        method = getattr(qinggan.Analyzer, name, None)
+        if not inspect.isfunction(function) or function.__module__ != "qinggan.engine":
+            continue
+        if name.startswith("_") or name == "load" or method is None:  # load(path): a model dir
+            continue
+        expected = list(inspect.signature(method).parameters.values())[1:]  # without self
+        assert list(inspect.signature(function).parameters.values()) == expected, name
+        checked.append(name)
+    assert {"analyze", "analyze_batch", "emotions_batch", "dialogue_emotion_batch"} <= set(checked)
