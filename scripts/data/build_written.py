@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from near_duplicates import max_overlap, near_duplicate_pairs  # noqa: E402
+from near_duplicates import max_overlap, near_duplicate_pairs
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "corpora" / "written"
@@ -125,7 +125,12 @@ def main() -> None:
     print("capabilities", dict(Counter(r.get("capability") for r in kept).most_common()))
     print("polarity", dict(Counter(r["polarity"] for r in kept)))
     print("emotion", dict(Counter(r.get("emotion") for r in kept)))
-    print("domains", len({r.get("domain") for r in kept}), "platforms", len({r.get("platform") for r in kept}))
+    print(
+        "domains",
+        len({r.get("domain") for r in kept}),
+        "platforms",
+        len({r.get("platform") for r in kept}),
+    )
 
 
 if __name__ == "__main__":

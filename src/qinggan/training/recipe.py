@@ -28,6 +28,10 @@ class Source:
     label_map: dict[str, str | None] | None = None
     default_label: str | None = None
     strip_emoticons: bool = False
+    # the field holding the label (our own corpora carry `polarity` and `emotion` side by side)
+    label_field: str = "label"
+    # our own hand labels: where a public corpus has the same text, this source's label wins
+    authoritative: bool = False
 
 
 @dataclass
@@ -40,6 +44,8 @@ class Recipe:
     seed: int = 0
     data_root: Path | None = None
     pretrain: dict[str, Any] = field(default_factory=dict)
+    # files whose texts never train (our test parts, the behavioural suite), whatever the source
+    exclude: list[Path] = field(default_factory=list)
 
 
 @dataclass
@@ -75,14 +81,21 @@ def load_recipe(path: Path, labels: tuple[str, ...]) -> Recipe:
                 label_map=entry.get("map"),
                 default_label=entry.get("default_label"),
                 strip_emoticons=bool(entry.get("strip_emoticons", False)),
+                label_field=str(entry.get("field", "label")),
+                authoritative=bool(entry.get("authoritative", False)),
             )
         )
     if not sources:
         raise ConfigError(f"{path}: no [[source]] entries")
     dev = {
-        entry["name"]: Source(path=locate(entry, "dev"), label_map=entry.get("map"))
+        entry["name"]: Source(
+            path=locate(entry, "dev"),
+            label_map=entry.get("map"),
+            label_field=str(entry.get("field", "label")),
+        )
         for entry in raw.get("dev", [])
     }
+    exclude = [locate(entry, "exclude") for entry in raw.get("exclude", [])]
     return Recipe(
         name=str(raw.get("name", path.stem)),
         labels=labels,
@@ -92,6 +105,7 @@ def load_recipe(path: Path, labels: tuple[str, ...]) -> Recipe:
         seed=int(raw.get("seed", 0)),
         data_root=root,
         pretrain=dict(raw.get("pretrain", {})),
+        exclude=exclude,
     )
 
 
@@ -118,6 +132,7 @@ def load_data(recipe: Recipe) -> TrainingData:
     dev: dict[str, list[Example]] = {}
     digest = hashlib.sha256()
     summary = []
+    hand_labelled = {str(s.path) for s in recipe.sources if s.authoritative}
     for source in recipe.sources:
         if not source.path.is_file():
             raise DataError("training file not found", path=str(source.path))
@@ -128,7 +143,11 @@ def load_data(recipe: Recipe) -> TrainingData:
             examples = _read_unlabelled(source)
         else:
             examples = read_labelled(
-                source.path, label_map=label_map, allowed=allowed, weight=source.weight
+                source.path,
+                label_map=label_map,
+                allowed=allowed,
+                weight=source.weight,
+                label_field=source.label_field,
             )
         if source.strip_emoticons:
             examples = [
@@ -145,13 +164,28 @@ def load_data(recipe: Recipe) -> TrainingData:
         summary.append({"path": _display(source.path), "rows": len(kept), "weight": source.weight})
     for name, source in recipe.dev.items():
         label_map = source.label_map or {label: label for label in recipe.labels}
-        dev[name] = read_labelled(source.path, label_map=label_map)
+        dev[name] = read_labelled(source.path, label_map=label_map, label_field=source.label_field)
     dev_texts = {ex.text for examples in dev.values() for ex in examples}
+    dev_texts |= _texts_of(recipe.exclude)
+    # a hand label wins over a public corpus's label for the same text (a relabelled row)
+    authoritative = {ex.text for ex in train if ex.source in hand_labelled}
+    train = [ex for ex in train if ex.source in hand_labelled or ex.text not in authoritative]
     train = _deduplicate([ex for ex in train if ex.text not in dev_texts])
     for ex in train:
         digest.update(ex.text.encode())
         digest.update(ex.label.encode())
     return TrainingData(train=train, dev=dev, fingerprint=digest.hexdigest()[:16], sources=summary)
+
+
+def _texts_of(paths: list[Path]) -> set[str]:
+    from qinggan.training.corpora import read_records
+
+    texts: set[str] = set()
+    for path in paths:
+        if not path.is_file():
+            raise DataError("excluded file not found", path=str(path))
+        texts.update(r["text"] for _, r in read_records(path) if isinstance(r.get("text"), str))
+    return texts
 
 
 def _read_unlabelled(source: Source) -> list[Example]:
