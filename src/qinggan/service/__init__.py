@@ -14,7 +14,11 @@ Layout
 ``access``      authentication and charging (``Access``, proofs, timestamp window).
 ``inference``   the inference thread pool and the polarity micro-batcher.
 ``errors``      the service error tree, each error with an HTTP ``status`` and a ``code``.
-``handlers``    exception handlers; ``middleware``: body limit, metrics, generic 500.
+``handlers``    exception handlers (an error refunds what its request was charged);
+                ``middleware``: head (431) and body (413) limits, metrics, generic 500, 499 for
+                a client that hangs up.
+``docs``        ``/docs`` and ``/openapi.json``, Swagger UI from the installed package (no CDN).
+``server``      the uvicorn options of ``qinggan serve`` (the parser's cap on a request head).
 ``registry``    :class:`Dialect` and the registry that routes errors to a dialect's renderer.
 
 Adding a vendor dialect (the extension points)
