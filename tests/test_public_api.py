@@ -12,6 +12,9 @@ def test_public_api_exports_are_pinned() -> None:
     assert qinggan.__all__ == sorted(qinggan.__all__)
     assert qinggan.__all__ == [
         "Analyzer",
+        "AspectOpinion",
+        "AspectPolarityResult",
+        "AspectResult",
         "ConfigError",
         "DataError",
         "DialogueEmotionResult",
@@ -35,6 +38,10 @@ def test_public_api_exports_are_pinned() -> None:
         "analyze",
         "analyze_batch",
         "analyze_conversation",
+        "aspect_polarity",
+        "aspect_polarity_batch",
+        "aspects",
+        "aspects_batch",
         "dialogue_emotion",
         "dialogue_emotion_batch",
         "emotions",

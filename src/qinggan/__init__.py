@@ -13,6 +13,10 @@ from qinggan.engine import (
     Analyzer,
     analyze,
     analyze_batch,
+    aspect_polarity,
+    aspect_polarity_batch,
+    aspects,
+    aspects_batch,
     dialogue_emotion,
     dialogue_emotion_batch,
     emotions,
@@ -22,6 +26,9 @@ from qinggan.engine import (
 from qinggan.errors import ConfigError, DataError, InputError, ModelError, QingganError
 from qinggan.labels import DialogueLevel1, Emotion, Intensity, Polarity, Scene, Trend
 from qinggan.results import (
+    AspectOpinion,
+    AspectPolarityResult,
+    AspectResult,
     DialogueEmotionResult,
     EmotionResult,
     IntensityLevel,
@@ -31,6 +38,9 @@ from qinggan.results import (
 
 __all__ = [
     "Analyzer",
+    "AspectOpinion",
+    "AspectPolarityResult",
+    "AspectResult",
     "ConfigError",
     "DataError",
     "DialogueEmotionResult",
@@ -54,6 +64,10 @@ __all__ = [
     "analyze",
     "analyze_batch",
     "analyze_conversation",
+    "aspect_polarity",
+    "aspect_polarity_batch",
+    "aspects",
+    "aspects_batch",
     "dialogue_emotion",
     "dialogue_emotion_batch",
     "emotions",

@@ -8,7 +8,9 @@ Judgements and the models behind them (each a model directory, loaded lazily, on
   (``resources/models/emotion`` + :mod:`qinggan.intensity`);
 * two-level dialogue emotion with suggested replies (:mod:`qinggan.dialogue`; the chit-chat level
   2 uses ``resources/models/talk_emotion``);
-* conversation trend (:mod:`qinggan.conversation`).
+* conversation trend (:mod:`qinggan.conversation`);
+* aspect-level opinions and the polarity of a named aspect (``resources/models/aspects``, see
+  :mod:`qinggan.absa`), categories from ``resources/aspects/categories.tsv``.
 
 An Analyzer is safe to share between threads.
 """
@@ -16,13 +18,15 @@ An Analyzer is safe to share between threads.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, TypeVar, overload
 
 import numpy as np
 
+from qinggan.absa.categories import CategoryLexicon
+from qinggan.absa.model import AspectModel
 from qinggan.dialogue import (
     choose_level2,
     level1_probabilities,
@@ -45,7 +49,15 @@ from qinggan.labels import (
 )
 from qinggan.models.io import ModelMeta, read_meta
 from qinggan.models.registry import load_classifier
-from qinggan.results import DialogueEmotionResult, EmotionResult, ItemError, PolarityResult
+from qinggan.results import (
+    AspectOpinion,
+    AspectPolarityResult,
+    AspectResult,
+    DialogueEmotionResult,
+    EmotionResult,
+    ItemError,
+    PolarityResult,
+)
 from qinggan.text import check_text, normalize
 
 R = TypeVar("R")
@@ -110,6 +122,9 @@ class Analyzer:
     ``max_bytes`` refuses longer texts (UTF-8) with :class:`InputError` (``None`` or ``0``: no
     limit, the one meaning of 0 for every limit of qinggan); ``fast`` answers with
     only the linear member of each ensemble (several times faster, a little less accurate).
+    ``aspect_model`` is an aspect model directory (default: the shipped one);
+    ``aspect_categories`` adds keywords in front of the shipped category lexicon: a TSV file
+    (``keyword<TAB>category[<TAB>aspect|opinion|any]``) or a mapping ``{keyword: category}``.
     """
 
     def __init__(
@@ -118,6 +133,8 @@ class Analyzer:
         *,
         emotion_model: str | Path | None = None,
         talk_model: str | Path | None = None,
+        aspect_model: str | Path | None = None,
+        aspect_categories: str | Path | Mapping[str, str] | None = None,
         max_bytes: int | None = None,
         fast: bool = False,
     ) -> None:
@@ -140,6 +157,15 @@ class Analyzer:
             [label.value for label in TalkLevel2],
             fast,
         )
+        self.aspect_model_dir = (
+            Path(aspect_model) if aspect_model is not None else default_model_dir("aspects")
+        )
+        # read now, so that a bad user lexicon fails at construction, not at the first text
+        self._categories = (
+            CategoryLexicon.shipped(aspect_categories) if aspect_categories is not None else None
+        )
+        self._aspects: AspectModel | None = None
+        self._aspects_lock = threading.Lock()
 
     # -- loading ------------------------------------------------------------------------------
     def load(self) -> Analyzer:
@@ -151,6 +177,7 @@ class Analyzer:
         """Load every model now (a server does this at start-up); returns self."""
         for model in (self._polarity, self._emotion, self._talk):
             model.get()
+        self._aspect_model()
         return self
 
     @property
@@ -352,6 +379,145 @@ class Analyzer:
             )
         return results
 
+    # -- aspect-level opinions ------------------------------------------------------------------
+    def _aspect_model(self) -> AspectModel:
+        model = self._aspects
+        if model is None:
+            with self._aspects_lock:
+                if self._aspects is None:
+                    if self._categories is None:
+                        self._categories = CategoryLexicon.shipped()
+                    self._aspects = AspectModel.load(self.aspect_model_dir)
+                model = self._aspects
+        return model
+
+    def aspects(self, text: str) -> AspectResult:
+        """Aspect-level opinions of one text: each (aspect or implicit, opinion, polarity,
+        category) with character spans into ``text``; an empty result when it holds none."""
+        check_text(text, max_bytes=self.max_bytes)
+        return self._aspect_results([text])[0]
+
+    @overload
+    def aspects_batch(
+        self, texts: Sequence[str], *, errors: Literal["raise"] = "raise"
+    ) -> list[AspectResult]: ...
+    @overload
+    def aspects_batch(
+        self, texts: Sequence[str], *, errors: Literal["report"]
+    ) -> list[AspectResult | ItemError]: ...
+
+    def aspects_batch(
+        self, texts: Sequence[str], *, errors: Errors = "raise"
+    ) -> list[AspectResult] | list[AspectResult | ItemError]:
+        """Aspect-level opinions of many texts; the same results as :meth:`aspects` one by one
+        (see :meth:`analyze_batch` for ``errors``)."""
+        return self._batch(texts, errors, self._aspect_results)
+
+    def _aspect_results(self, texts: Sequence[str]) -> list[AspectResult]:
+        model = self._aspect_model()
+        categories = self._categories
+        assert categories is not None
+        results = []
+        for text, found in zip(texts, model.extract(texts), strict=True):
+            opinions = []
+            for raw in found:
+                row = np.asarray(raw.probabilities)
+                aspect = None if raw.aspect_span is None else text[slice(*raw.aspect_span)]
+                opinion = text[slice(*raw.opinion_span)]
+                opinions.append(
+                    AspectOpinion(
+                        aspect=aspect,
+                        aspect_span=raw.aspect_span,
+                        opinion=opinion,
+                        opinion_span=raw.opinion_span,
+                        polarity=POLARITY_LABELS[int(row.argmax())],
+                        probabilities=dict(zip(POLARITY_LABELS, raw.probabilities, strict=True)),
+                        confidence=confidence_of(row),
+                        category=categories.assign(aspect, opinion),
+                    )
+                )
+            results.append(AspectResult(text=text, opinions=tuple(opinions)))
+        return results
+
+    def aspect_polarity(self, text: str, aspect: str) -> AspectPolarityResult:
+        """Polarity of the aspect ``aspect`` (屏幕, 电池) in ``text``.
+
+        The aspect is looked up in the text folded like the model's input (half-width, simplified,
+        lower case); its first occurrence is judged. An aspect that does not occur in the text
+        gets ``aspect_span=None`` and the polarity of the text as a whole.
+        """
+        return self.aspect_polarity_batch([(text, aspect)])[0]
+
+    @overload
+    def aspect_polarity_batch(
+        self, pairs: Sequence[tuple[str, str]], *, errors: Literal["raise"] = "raise"
+    ) -> list[AspectPolarityResult]: ...
+    @overload
+    def aspect_polarity_batch(
+        self, pairs: Sequence[tuple[str, str]], *, errors: Literal["report"]
+    ) -> list[AspectPolarityResult | ItemError]: ...
+
+    def aspect_polarity_batch(
+        self, pairs: Sequence[tuple[str, str]], *, errors: Errors = "raise"
+    ) -> list[AspectPolarityResult] | list[AspectPolarityResult | ItemError]:
+        """Polarity of many (text, aspect) pairs; the same results as one by one."""
+        if isinstance(pairs, str | tuple) and len(pairs) == 2 and isinstance(pairs[0], str):
+            raise InputError("a batch expects a list of (text, aspect) pairs, got one pair")
+        problems: dict[int, str] = {}
+        for index, pair in enumerate(pairs):
+            problem = self._pair_problem(pair)
+            if problem:
+                problems[index] = problem
+        if problems and errors == "raise":
+            index, message = next(iter(problems.items()))
+            more = f" (and {len(problems) - 1} more bad items)" if len(problems) > 1 else ""
+            if len(pairs) == 1:
+                raise InputError(message)
+            raise InputError(f"item {index}: {message}{more}")
+        good = [pair for index, pair in enumerate(pairs) if index not in problems]
+        results = self._aspect_polarity_results(good) if good else []
+        if not problems:
+            return results
+        answered = iter(results)
+        return [
+            ItemError(index, problems[index]) if index in problems else next(answered)
+            for index in range(len(pairs))
+        ]
+
+    def _pair_problem(self, pair: object) -> str | None:
+        if not isinstance(pair, Sequence) or isinstance(pair, str) or len(pair) != 2:
+            return f"expected a (text, aspect) pair, got {type(pair).__name__}"
+        text, aspect = pair
+        try:
+            check_text(text, max_bytes=self.max_bytes)
+        except InputError as exc:
+            return str(exc)
+        try:
+            check_text(aspect, max_bytes=self.max_bytes)
+        except InputError as exc:
+            return f"aspect: {exc}"
+        return None
+
+    def _aspect_polarity_results(
+        self, pairs: Sequence[tuple[str, str]]
+    ) -> list[AspectPolarityResult]:
+        model = self._aspect_model()
+        results = []
+        for (text, aspect), (span, row) in zip(pairs, model.polarity(pairs), strict=True):
+            results.append(
+                AspectPolarityResult(
+                    text=text,
+                    aspect=aspect,
+                    aspect_span=span,
+                    label=POLARITY_LABELS[int(row.argmax())],
+                    probabilities={
+                        label: float(p) for label, p in zip(POLARITY_LABELS, row, strict=True)
+                    },
+                    confidence=confidence_of(row),
+                )
+            )
+        return results
+
 
 def _scene(scene: Scene | str) -> Scene:
     if isinstance(scene, Scene):
@@ -378,16 +544,24 @@ def default_analyzer() -> Analyzer:
 
 
 def load(path: str | Path, *, max_bytes: int | None = None, fast: bool = False) -> Analyzer:
-    """An :class:`Analyzer` whose model of ``path``'s task (polarity, emotion or talk-emotion) is
-    the model in ``path``; the other judgements use the shipped models."""
+    """An :class:`Analyzer` whose model of ``path``'s task (polarity, emotion, talk-emotion or
+    aspects) is the model in ``path``; the other judgements use the shipped models."""
     directory = Path(path)
     task = read_meta(directory).task
-    slots = {"polarity": "model_dir", "emotion": "emotion_model", "talk-emotion": "talk_model"}
+    slots = {
+        "polarity": "model_dir",
+        "emotion": "emotion_model",
+        "talk-emotion": "talk_model",
+        "aspects": "aspect_model",
+    }
     if task not in slots:
         raise ModelError(
             f"{directory} holds a model for task {task!r}; expected one of: {', '.join(slots)}"
         )
     analyzer = Analyzer(max_bytes=max_bytes, fast=fast, **{slots[task]: directory})
+    if task == "aspects":
+        analyzer._aspect_model()
+        return analyzer
     {"polarity": analyzer._polarity, "emotion": analyzer._emotion, "talk-emotion": analyzer._talk}[
         task
     ].get()
@@ -460,3 +634,47 @@ def dialogue_emotion_batch(
 ) -> list[DialogueEmotionResult] | list[DialogueEmotionResult | ItemError]:
     """Dialogue emotion of many utterances with the shipped models (see :func:`analyze_batch`)."""
     return default_analyzer().dialogue_emotion_batch(texts, scene, errors=errors)
+
+
+def aspects(text: str) -> AspectResult:
+    """Aspect-level opinions of one text with the shipped model."""
+    return default_analyzer().aspects(text)
+
+
+@overload
+def aspects_batch(
+    texts: Sequence[str], *, errors: Literal["raise"] = "raise"
+) -> list[AspectResult]: ...
+@overload
+def aspects_batch(
+    texts: Sequence[str], *, errors: Literal["report"]
+) -> list[AspectResult | ItemError]: ...
+
+
+def aspects_batch(
+    texts: Sequence[str], *, errors: Errors = "raise"
+) -> list[AspectResult] | list[AspectResult | ItemError]:
+    """Aspect-level opinions of many texts with the shipped model (see :func:`analyze_batch`)."""
+    return default_analyzer().aspects_batch(texts, errors=errors)
+
+
+def aspect_polarity(text: str, aspect: str) -> AspectPolarityResult:
+    """Polarity of a named aspect in one text with the shipped model."""
+    return default_analyzer().aspect_polarity(text, aspect)
+
+
+@overload
+def aspect_polarity_batch(
+    pairs: Sequence[tuple[str, str]], *, errors: Literal["raise"] = "raise"
+) -> list[AspectPolarityResult]: ...
+@overload
+def aspect_polarity_batch(
+    pairs: Sequence[tuple[str, str]], *, errors: Literal["report"]
+) -> list[AspectPolarityResult | ItemError]: ...
+
+
+def aspect_polarity_batch(
+    pairs: Sequence[tuple[str, str]], *, errors: Errors = "raise"
+) -> list[AspectPolarityResult] | list[AspectPolarityResult | ItemError]:
+    """Polarity of many (text, aspect) pairs with the shipped model (see :func:`analyze_batch`)."""
+    return default_analyzer().aspect_polarity_batch(pairs, errors=errors)

@@ -99,6 +99,42 @@ class Trend(StrEnum):
     KEEP_SMOOTH = "keep_smooth"
 
 
+#: Aspect categories of the shipped keyword lexicon (``resources/aspects/categories.tsv``),
+#: grouped by domain: restaurants and hotels, shopping and delivery, devices, cars. An aspect whose
+#: term (or, for an implicit aspect, opinion term) matches no keyword has no category (``None``);
+#: users add keywords and categories of their own with ``Analyzer(aspect_categories=...)``.
+ASPECT_CATEGORIES: tuple[str, ...] = (
+    # restaurants, hotels, places
+    "food",
+    "service",
+    "price",
+    "environment",
+    "location",
+    "room",
+    "hygiene",
+    # shopping and delivery
+    "delivery",
+    "packaging",
+    "quality",
+    "appearance",
+    # devices
+    "battery",
+    "screen",
+    "performance",
+    "camera",
+    "sound",
+    # cars
+    "power",
+    "fuel",
+    "handling",
+    "comfort",
+    "space",
+    "interior",
+    "safety",
+    "configuration",
+)
+
+
 def parse_choice(enum: type[E], value: str, what: str) -> E:
     """Read a label of ``enum`` written by a person; a clear error lists the choices."""
     try:

@@ -117,3 +117,77 @@ class DialogueEmotionResult:
             "level2_probabilities": {k: round(v, 6) for k, v in self.level2_probabilities.items()},
             "replies": list(self.replies),
         }
+
+
+def _span(span: tuple[int, int] | None) -> list[int] | None:
+    return None if span is None else [span[0], span[1]]
+
+
+@dataclass(frozen=True, slots=True)
+class AspectOpinion:
+    """One opinion about one aspect of a text.
+
+    Spans are ``[start, end)`` character offsets into the text the caller gave
+    (``text[start:end] == opinion``); ``aspect`` and ``aspect_span`` are ``None`` for an implicit
+    aspect (很惊艳: an opinion without a named target). ``probabilities`` covers positive,
+    negative and neutral (they sum to 1); ``category`` comes from the keyword lexicon, ``None``
+    when no keyword matches.
+    """
+
+    aspect: str | None
+    aspect_span: tuple[int, int] | None
+    opinion: str
+    opinion_span: tuple[int, int]
+    polarity: Polarity
+    probabilities: dict[Polarity, float]
+    confidence: float
+    category: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "aspect": self.aspect,
+            "aspect_span": _span(self.aspect_span),
+            "opinion": self.opinion,
+            "opinion_span": _span(self.opinion_span),
+            "polarity": self.polarity.value,
+            "confidence": round(self.confidence, 6),
+            "probabilities": {k.value: round(v, 6) for k, v in self.probabilities.items()},
+            "category": self.category,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AspectResult:
+    """Every aspect opinion of one text, in text order (empty when the text holds none)."""
+
+    text: str
+    opinions: tuple[AspectOpinion, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "opinions": [o.to_dict() for o in self.opinions]}
+
+
+@dataclass(frozen=True, slots=True)
+class AspectPolarityResult:
+    """Polarity of one aspect the caller named in a text.
+
+    ``aspect_span`` is where the aspect first occurs in the text (offsets into the caller's text),
+    or ``None`` when it does not occur there: the answer is then about the text as a whole.
+    """
+
+    text: str
+    aspect: str
+    aspect_span: tuple[int, int] | None
+    label: Polarity
+    probabilities: dict[Polarity, float]
+    confidence: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "aspect": self.aspect,
+            "aspect_span": _span(self.aspect_span),
+            "label": self.label.value,
+            "confidence": round(self.confidence, 6),
+            "probabilities": {k.value: round(v, 6) for k, v in self.probabilities.items()},
+        }

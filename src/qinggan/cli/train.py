@@ -177,3 +177,42 @@ def _command(task: str) -> Callable[..., None]:
 
 for _task in TASK_LABELS:
     app.command(_task)(_command(_task))
+
+
+@app.command("aspects")
+def aspects_command(
+    output: OutputOpt,
+    config: Annotated[
+        Path, typer.Option(help="The aspect recipe (configs/aspects.toml or your own).")
+    ],
+) -> None:
+    """Aspect-level opinions: aspect/opinion tagger, pair scorer and aspect polarity (a recipe)."""
+    require_extra("train", "torch", "onnx")
+    from qinggan.training.aspects import load_recipe, train_aspects
+
+    try:
+        recipe = load_recipe(config)
+        with stderr.status("training...") as status:
+            report = train_aspects(
+                recipe,
+                output,
+                progress=lambda stage, done, total: status.update(f"{stage} ({done}/{total})"),
+            )
+    except QingganError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write the model to {output}: {exc.strerror or exc}")
+    ex = report.meta.metrics["extraction_dev"]
+    ap = report.meta.metrics["aspect_polarity_dev"]
+    stdout.print(
+        f"trained on {report.n_extract} triplet sentences and {report.n_apc} aspect-polarity "
+        f"sentences in {report.seconds / 60:.1f} min; model written to {report.output}"
+    )
+    stdout.print(
+        f"  dev triplet F1={ex['triplet_f1']:.4f} aspect F1={ex['aspect_f1']:.4f} "
+        f"opinion F1={ex['opinion_f1']:.4f} pair F1={ex['pair_f1']:.4f} (n={ex['n']})"
+    )
+    stdout.print(
+        f"  dev aspect polarity accuracy={ap['accuracy']:.4f} macro-F1={ap['macro_f1']:.4f} "
+        f"(n={ap['n']})"
+    )
