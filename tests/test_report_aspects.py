@@ -207,3 +207,18 @@ def test_cli_report_aspects_bad_input_exits_2(
     err = proc.stderr.decode()
     assert proc.returncode == 2, err
     assert message in err and "Traceback" not in err
+
+
+# -- texts analysed on the fly (the shipped aspect model) -------------------------------------
+def test_report_aspects_on_texts_equals_the_library_results(tmp_path: Path, analyzer: Any) -> None:
+    path = tmp_path / "reviews.jsonl"
+    lines = [json.dumps({"text": t}, ensure_ascii=False) for t in TEXTS] + ['{"id": 5}']
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    report = aspect_report(path, analyzer=analyzer, batch_size=2)
+    assert report["source"] == "texts" and report["rows"] == 5 and report["rows_failed"] == 1
+    assert report["first_errors"] == ["line 5: no 'text' field"]
+    expected = report_from_results(analyzer.aspects_batch(TEXTS))
+    assert {k: report[k] for k in expected if k not in ("rows", "rows_failed", "first_errors")} == {
+        k: v for k, v in expected.items() if k not in ("rows", "rows_failed", "first_errors")
+    }
+    assert report["opinions"] >= 2  # 菜很好吃，但是服务太慢了 alone holds two

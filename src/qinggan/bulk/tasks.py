@@ -13,6 +13,10 @@ emotion7      ``emotion7``, ``emotion7_confidence``, ``emotion7_<label>`` for th
 emotion8      the same with the 8 labels, ``emotion8_*``
 dialogue      ``dialogue_level1``, ``dialogue_level1_<label>``, ``dialogue_level2`` (empty when
               level 1 is neutral), ``dialogue_level2_<label>`` for the scene's level-2 set
+aspects       ``aspects``: the text's opinions as a JSON list (each as the API answers it:
+              ``aspect``, ``aspect_span``, ``opinion``, ``opinion_span``, ``polarity``,
+              ``confidence``, ``probabilities``, ``category``; ``[]`` when none), and
+              ``aspects_count`` (how many); ``qinggan report aspects`` reads such a file
 ============  ==========================================================================
 
 A row that cannot be analysed has every task column empty and says why in ``error``.
@@ -22,6 +26,7 @@ the same values.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -37,9 +42,17 @@ from qinggan.labels import (
     Scene,
     parse_choice,
 )
-from qinggan.results import DialogueEmotionResult, EmotionResult, ItemError, PolarityResult
+from qinggan.results import (
+    AspectResult,
+    DialogueEmotionResult,
+    EmotionResult,
+    ItemError,
+    PolarityResult,
+)
 
-TASKS: tuple[str, ...] = ("polarity", "emotion7", "emotion8", "dialogue")
+TASKS: tuple[str, ...] = ("polarity", "emotion7", "emotion8", "dialogue", "aspects")
+#: the tasks whose columns are not a label with probabilities (no label group in the summary)
+_UNGROUPED = frozenset({"aspects"})
 ERROR_COLUMN = "error"
 DIGITS = 6  # probabilities are rounded like the results' to_dict()
 
@@ -74,6 +87,8 @@ class TaskPlan:
     def columns(self) -> tuple[Column, ...]:
         out: list[Column] = []
         for task in self.tasks:
+            if task == "aspects":
+                out += [Column("aspects", "label"), Column("aspects_count", "int")]
             for group in self._groups(task):
                 out.append(Column(group.label_column, "label"))
                 if task != "dialogue":
@@ -93,6 +108,8 @@ class TaskPlan:
         return tuple(group for task in self.tasks for group in self._groups(task))
 
     def _groups(self, task: str) -> tuple[LabelGroup, ...]:
+        if task in _UNGROUPED:
+            return ()
         if task == "dialogue":
             level1 = tuple(label.value for label in DialogueLevel1)
             level2 = tuple(label.value for label in SCENE_LEVEL2[self.scene])
@@ -131,7 +148,7 @@ def parse_tasks(tasks: str | Sequence[str], scene: str = "default") -> TaskPlan:
 def load_models(analyzer: Analyzer, plan: TaskPlan) -> None:
     """Load the models the tasks need now (a worker does this once, at start)."""
     analyzer.load()
-    if {"emotion7", "emotion8", "dialogue"} & set(plan.tasks):
+    if {"emotion7", "emotion8", "dialogue", "aspects"} & set(plan.tasks):
         analyzer.load_all()
 
 
@@ -171,6 +188,8 @@ def _run(analyzer: Analyzer, task: str, texts: list[Any], scene: Scene) -> list[
         return analyzer.emotions_batch(texts, 7, errors="report")
     if task == "emotion8":
         return analyzer.emotions_batch(texts, 8, errors="report")
+    if task == "aspects":
+        return analyzer.aspects_batch(texts, errors="report")
     return analyzer.dialogue_emotion_batch(texts, scene, errors="report")
 
 
@@ -182,6 +201,10 @@ def _fill(columns: dict[str, list[Any]], task: str, i: int, result: Any) -> None
             columns[f"{task}_{label.value}"][i] = round(p, DIGITS)
         if isinstance(result, EmotionResult) and result.intensity:
             columns[f"{task}_intensity"][i] = int(result.intensity[0].degree)
+    elif isinstance(result, AspectResult):
+        opinions = [o.to_dict() for o in result.opinions]
+        columns["aspects"][i] = json.dumps(opinions, ensure_ascii=False)
+        columns["aspects_count"][i] = len(opinions)
     elif isinstance(result, DialogueEmotionResult):
         columns["dialogue_level1"][i] = result.level1.value
         for label1, p in result.level1_probabilities.items():
@@ -213,6 +236,13 @@ def column_stats(
             label: float(sum(v for v in columns[column] if v is not None))
             for label, column in group.probability_columns
         }
+    if "aspects" in plan.tasks:  # the opinions' polarities (the JSON is ours: one spelling)
+        counts["aspects"] = {
+            label.value: sum(
+                v.count(f'"polarity": "{label.value}"') for v in columns["aspects"] if v
+            )
+            for label in POLARITY_LABELS
+        }
     return {
         "rows": len(errors),
         "failed": len(failed),
@@ -232,7 +262,7 @@ def merge_stats(parts: Sequence[dict[str, Any]], plan: TaskPlan, keep_errors: in
         total["rows"] += part["rows"]
         total["failed"] += part["failed"]
         for name, tally in part["counts"].items():
-            into = total["counts"][name]
+            into = total["counts"].setdefault(name, {})
             for label, count in tally.items():
                 into[label] = into.get(label, 0) + count
         for name, sums in part["sums"].items():

@@ -73,7 +73,12 @@ def bulk_cli(
         "text"
     ),
     tasks: Annotated[
-        str, typer.Option(help="Comma-separated: polarity, emotion7, emotion8, dialogue.")
+        str,
+        typer.Option(
+            "--tasks",
+            "--task",
+            help="Comma-separated: polarity, emotion7, emotion8, dialogue, aspects.",
+        ),
     ] = "polarity",
     scene: Annotated[
         str, typer.Option(help="Scene of the dialogue task: default, talk, task, customer_service.")

@@ -154,6 +154,83 @@ def evaluate_trend_cli(file: FileArg, json_output: JsonOpt = False) -> None:
     _run(lambda: scoring.evaluate_trend(Analyzer(), scoring.read_trend_examples(file)), json_output)
 
 
+AspectModelOpt = Annotated[
+    Path | None, typer.Option("--model", help="An aspect model directory (default: the shipped).")
+]
+
+
+@app.command("aspects")
+def evaluate_aspects_cli(
+    file: FileArg, json_output: JsonOpt = False, model: AspectModelOpt = None
+) -> None:
+    """Aspect opinions (the aste_zh shape: {"text", "triplets": [...]}): aspect-term, opinion-term,
+    pair and triplet F1 over exact spans."""
+    from qinggan.training.aspects_eval import evaluate_aspects
+
+    _run_aspects(
+        lambda: evaluate_aspects(file, Analyzer(aspect_model=model)), json_output, ASPECT_LEVELS
+    )
+
+
+@app.command("aspect-polarity")
+def evaluate_aspect_polarity_cli(
+    file: FileArg, json_output: JsonOpt = False, model: AspectModelOpt = None
+) -> None:
+    """Polarity of given aspects (the apc_zh shape: {"text", "aspects": [{"aspect", "span",
+    "polarity"}]}): accuracy and macro-F1 over aspects."""
+    from qinggan.training.aspects_eval import evaluate_aspect_polarity
+
+    _run_aspects(
+        lambda: evaluate_aspect_polarity(file, Analyzer(aspect_model=model)), json_output, ()
+    )
+
+
+#: what `evaluate aspects` prints: (metric key prefix, what it matches)
+ASPECT_LEVELS = (
+    ("aspect", "aspect terms (exact span)"),
+    ("opinion", "opinion terms (exact span)"),
+    ("pair", "aspect-opinion pairs"),
+    ("triplet", "triplets (aspect, opinion, polarity)"),
+)
+
+
+def _run_aspects(
+    score: Callable[[], dict[str, Any]], json_output: bool, levels: tuple[tuple[str, str], ...]
+) -> None:
+    try:
+        metrics = score()
+    except QingganError as exc:
+        fail(str(exc))
+    if metrics["n"] == 0:
+        fail("the file holds no labelled rows")
+    if json_output:
+        print_json(metrics)
+        return
+    if not levels:  # aspect polarity: the per-class report of the other tasks when it fits
+        if all(k in metrics for k in ("labels", "confusion")):
+            print_report(metrics)
+        else:
+            stdout.print(
+                f"n={metrics['n']}  accuracy={metrics['accuracy']:.4f}  "
+                f"macro-F1={metrics['macro_f1']:.4f}"
+            )
+        return
+    counts = f", {metrics['n_triplets']} gold triplets" if "n_triplets" in metrics else ""
+    stdout.print(f"n={metrics['n']} sentences{counts}")
+    table = Table(title="exact-match scores")
+    for column in ("level", "precision", "recall", "F1"):
+        table.add_column(column, justify="left" if column == "level" else "right")
+
+    def cell(key: str) -> str:
+        value = metrics.get(key)
+        return f"{value:.4f}" if isinstance(value, int | float) else "-"
+
+    for prefix, what in levels:
+        scores = (cell(f"{prefix}_{m}") for m in ("precision", "recall", "f1"))
+        table.add_row(what, *scores)
+    stdout.print(table)
+
+
 def print_report(metrics: dict[str, Any]) -> None:
     labels: list[str] = metrics["labels"]
     stdout.print(

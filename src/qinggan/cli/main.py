@@ -11,6 +11,7 @@ from rich.markup import escape
 from qinggan._version import __version__
 from qinggan.cli import apps, archive, bulk, evaluate, jobs, report, train
 from qinggan.cli.analyze import analyze_cli, dialogue_cli, emotions_cli
+from qinggan.cli.aspects import aspects_cli
 from qinggan.cli.common import EXIT_INTERNAL, stderr
 from qinggan.cli.serve import serve_cli
 from qinggan.cli.trend import trend_cli
@@ -26,6 +27,7 @@ app = typer.Typer(
 app.command("analyze")(analyze_cli)
 app.command("emotions")(emotions_cli)
 app.command("dialogue")(dialogue_cli)
+app.command("aspects")(aspects_cli)
 app.command("trend")(trend_cli)
 bulk.register(app)
 app.add_typer(evaluate.app, name="evaluate")

@@ -526,7 +526,8 @@ def _take(tally: AspectTally, row: ReportRow, where: str) -> None:
 
 def _analyse(tally: AspectTally, analyzer: Analyzer, rows: Sequence[ReportRow], where: str) -> None:
     good = [row for row in rows if row.problem is None]
-    answers = iter(analyzer.aspects_batch([row.text for row in good], errors="report"))
+    texts: list[Any] = [row.text for row in good]  # the engine reports a text that is not a str
+    answers = iter(analyzer.aspects_batch(texts, errors="report"))
     for row in rows:
         if row.problem is not None:
             tally.fail(f"{where} {row.number}", row.problem)
@@ -535,7 +536,7 @@ def _analyse(tally: AspectTally, analyzer: Analyzer, rows: Sequence[ReportRow], 
         if isinstance(answer, ItemError):
             tally.fail(f"{where} {row.number}", answer.message)
         else:
-            tally.add(row.text, mentions_of(answer))
+            tally.add(answer.text, mentions_of(answer))
 
 
 def report_from_results(

@@ -103,6 +103,24 @@ class TrendIn(BaseModel):
         return self
 
 
+class AspectOpinionOut(BaseModel):
+    """One opinion of ``POST /api/v1/aspects``: spans are ``[start, end)`` character offsets."""
+
+    aspect: str | None = Field(description="the aspect term; null for an implicit aspect")
+    aspect_span: list[int] | None
+    opinion: str
+    opinion_span: list[int]
+    polarity: Literal["positive", "negative", "neutral"]
+    confidence: float
+    probabilities: dict[str, float]
+    category: str | None = Field(description="food, service, price, ...; null when none fits")
+
+
+class AspectResultOut(BaseModel):
+    text: str
+    opinions: list[AspectOpinionOut] = Field(description="in text order; empty when none")
+
+
 class Usage(BaseModel):
     charged: int
     remain: int | None
@@ -127,10 +145,10 @@ class ErrorOut(BaseModel):
     error: ErrorBody
 
 
-_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"model": ResultOut | ResultsOut},
-    **{status: {"model": ErrorOut} for status in (400, 401, 403, 413, 415, 422, 429)},
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut} for status in (400, 401, 403, 413, 415, 422, 429)
 }
+_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"model": ResultOut | ResultsOut}, **_ERRORS}
 
 Answer = Callable[[list[str]], Awaitable[Sequence[Any]]]
 
@@ -221,6 +239,42 @@ async def dialogue_emotion(
     async def answer(texts: list[str]) -> Sequence[Any]:
         run = services.inference.run
         return await run(services.analyzer.dialogue_emotion_batch, texts, scene, errors="report")
+
+    return await _answer(request, x_api_key, body, answer)
+
+
+class AspectItemOut(BaseModel):
+    """A text's opinions, or ``{"index", "error"}`` for a bad text of the batch."""
+
+    text: str | None = None
+    opinions: list[AspectOpinionOut] | None = None
+    index: int | None = None
+    error: str | None = None
+
+
+class AspectsOut(BaseModel):
+    result: AspectResultOut
+    usage: Usage
+
+
+class AspectsBatchOut(BaseModel):
+    results: list[AspectItemOut]
+    usage: Usage
+
+
+@router.post(
+    "/aspects",
+    responses={200: {"model": AspectsOut | AspectsBatchOut}, **_ERRORS},
+    summary="Aspect opinions: aspect, opinion, polarity and category, with character spans",
+)
+async def aspects(request: Request, body: TextsIn, x_api_key: ApiKey = None) -> Response:
+    """Each text's (aspect, opinion, polarity, category) opinions, like Baidu's comment tags;
+    a text without an opinion answers ``"opinions": []``. One call per answered text."""
+    services = get_services(request)
+
+    async def answer(texts: list[str]) -> Sequence[Any]:
+        run = services.inference.run
+        return await run(services.analyzer.aspects_batch, texts, errors="report")
 
     return await _answer(request, x_api_key, body, answer)
 

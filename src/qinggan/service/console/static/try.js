@@ -1,5 +1,5 @@
-// The Try it tab: polarity, emotions and dialogue emotion of a few texts, with the characters
-// that pushed the polarity (POST /api/v1/explain).
+// The Try it tab: polarity, emotions, dialogue emotion and aspect opinions of a few texts, with
+// the characters that pushed the polarity (POST /api/v1/explain) and the aspect/opinion spans.
 import { $, api, el, t } from "./core.js";
 
 const MAX_TEXTS = 100;
@@ -65,7 +65,38 @@ function dialogueBox(r) {
   return box;
 }
 
-function resultCard(i, ex, pol, emo, dia) {
+// The text with each opinion's aspect and opinion spans marked; spans count code points (as the
+// API's offsets do), so an emoji before a span does not shift it.
+function spans(text, opinions) {
+  const chars = Array.from(text), role = chars.map(() => ""), who = chars.map(() => -1);
+  opinions.forEach((o, k) => {
+    for (const [span, cls] of [[o.opinion_span, "op " + o.polarity], [o.aspect_span, "asp"]]) {
+      if (!span) continue;
+      for (let c = span[0]; c < Math.min(span[1], chars.length); c++) { role[c] = cls; who[c] = k; }
+    }
+  });
+  const box = el("p", { class: "aspect-text" });
+  for (let i = 0, j; i < chars.length; i = j) {
+    for (j = i + 1; j < chars.length && role[j] === role[i] && who[j] === who[i];) j++;
+    const piece = chars.slice(i, j).join("");
+    box.append(role[i] ? el("mark", { class: role[i], "data-opinion": String(who[i]) }, piece) : piece);
+  }
+  return box;
+}
+
+function aspectsBox(r) {
+  const box = el("div", { class: "aspects" }, el("h3", {}, t("aspects")));
+  if (!r.opinions || !r.opinions.length) {
+    box.append(r.opinions ? el("p", { class: "hint" }, t("noOpinion")) : el("p", { class: "error" }, r.error || ""));
+    return box;
+  }
+  box.append(spans(r.text, r.opinions), el("ul", { class: "opinions" }, ...r.opinions.map((o) =>
+    el("li", { "data-polarity": o.polarity }, el("b", {}, o.aspect || t("implicit")), " → " + o.opinion + " ",
+      el("span", { class: "tag " + o.polarity }, o.polarity), o.category ? " " + o.category : ""))));
+  return box;
+}
+
+function resultCard(i, ex, pol, emo, dia, asp) {
   const card = el("article", { class: "result", "data-index": String(i) });
   const e = ex.results[i];
   card.append(e.error ? el("p", { class: "error" }, e.error) : explained(e));
@@ -74,6 +105,7 @@ function resultCard(i, ex, pol, emo, dia) {
   if (emo) grid.append(emotionsBox(emo.results[i]));
   if (dia) grid.append(dialogueBox(dia.results[i]));
   card.append(grid);
+  if (asp) card.append(aspectsBox(asp.results[i]));
   return card;
 }
 
@@ -88,12 +120,13 @@ async function analyze(ev) {
     $("j-polarity").checked ? api("polarity", { texts }) : null,
     $("j-emotions").checked ? api("emotions", { texts, classes: Number($("classes").value) }) : null,
     $("j-dialogue").checked ? api("dialogue-emotion", { texts, scene: $("scene").value }) : null,
+    $("j-aspects").checked ? api("aspects", { texts }) : null,
   ];
   let answers;
   try { answers = await Promise.all(calls); } catch (e) { $("try-error").textContent = e.message; return; }
-  const [ex, pol, emo, dia] = answers;
+  const [ex, pol, emo, dia, asp] = answers;
   const out = $("results");
-  out.replaceChildren(...texts.map((text, i) => resultCard(i, ex, pol, emo, dia)));
+  out.replaceChildren(...texts.map((text, i) => resultCard(i, ex, pol, emo, dia, asp)));
   out.dataset.ms = String(Math.round(performance.now() - started));
 }
 
