@@ -1,4 +1,5 @@
-"""Conversation trend: the rule on synthetic scores, speakers, the JD seed example, bad input."""
+"""Conversation trend: the rule on synthetic scores, escalation, speakers, the JD seed example
+(library and CLI; the HTTP doors are in tests/service/test_trend_golden.py), bad input."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from qinggan.conversation import (
     CUSTOMER_SPEAKERS,
     FEATURE_NAMES,
     TREND_LABELS,
+    Escalation,
     TrendParameters,
     TrendResult,
     Turn,
@@ -23,9 +25,16 @@ from qinggan.conversation import (
 )
 from qinggan.engine import Analyzer
 from qinggan.errors import InputError
-from qinggan.labels import Trend
+from qinggan.labels import EMOTION8_LABELS, Emotion, Trend
+from tests.conftest import FIXTURES, run_cli
 
 JD_SEED = ["货还没送到", "都说了好几天了", "到底什么时候能送到", "都仲裁N次了，没结果"]
+#: JD's own sentimentSeries request (seed 001), whose documented answer is turn_bad
+JD_SERIES = json.loads(
+    (FIXTURES / "dialects" / "jd" / "sentimentSeries_type0.json").read_text(encoding="utf-8")
+)["request"]["json"]["texts"]
+#: the README's `qinggan trend --speakers` example
+README_SPEAKERS = "客户：货还没送到\n客服：马上查\n客户：都仲裁N次了，没结果\n"
 
 RISING = [-0.8, -0.5, -0.1, 0.3, 0.7, 0.9]
 FALLING = [0.6, 0.3, 0.0, -0.4, -0.8, -0.9]
@@ -50,6 +59,21 @@ class StubAnalyzer(Analyzer):
             else:
                 rows.append([0.1, 0.1, 0.8])
         return np.array(rows)
+
+    def emotion_probabilities(self, texts, classes=7):  # type: ignore[override]
+        """Anger for 气, happy for 谢谢, else other (8 columns)."""
+        rows = np.zeros((len(texts), len(EMOTION8_LABELS)))
+        for row, text in zip(rows, texts, strict=True):
+            top = (
+                Emotion.ANGER
+                if "气" in text
+                else Emotion.HAPPY
+                if "谢谢" in text
+                else Emotion.OTHER
+            )
+            row[:] = 0.02
+            row[EMOTION8_LABELS.index(top)] = 1.0 - 0.02 * (len(EMOTION8_LABELS) - 1)
+        return rows
 
 
 def test_conversation_rising_scores_turn_good() -> None:
@@ -203,10 +227,76 @@ def test_conversation_bad_scores_error() -> None:
         trend_from_scores([0.1, float("nan"), 0.2])
 
 
-def test_conversation_escalation_needs_unrelieved_complaints() -> None:
-    complaints = [-0.9, -0.7, -0.65, -0.7]
-    assert trend_from_scores(complaints)[0] is Trend.TURN_BAD
-    relieved = [-0.9, -0.7, -0.65, 0.6]
-    assert trend_from_scores(relieved)[0] is not Trend.TURN_BAD
-    mild = [-0.2, -0.1, -0.2, -0.15]
-    assert trend_from_scores(mild)[0] is Trend.KEEP_SMOOTH
+ANGER_RISING = [0.05, 0.1, 0.5, 0.8]
+COMPLAINTS = [-0.9, -0.8, -0.85, -0.9]
+
+
+def test_conversation_escalation_when_an_unhappy_customer_grows_angry() -> None:
+    assert trend_from_scores(COMPLAINTS, anger=ANGER_RISING)[0] is Trend.TURN_BAD
+    # upset from start to end but no angrier: keeps smooth (as the written conversations say)
+    assert trend_from_scores(COMPLAINTS, anger=[0.6, 0.5, 0.6, 0.6])[0] is Trend.KEEP_SMOOTH
+    assert trend_from_scores(COMPLAINTS)[0] is Trend.KEEP_SMOOTH  # no anger given: no term
+    # angrier, but the customer ends content: no escalation
+    relieved = [-0.9, -0.8, -0.2, 0.6]
+    assert trend_from_scores(relieved, anger=ANGER_RISING)[0] is not Trend.TURN_BAD
+    # two turns: the short rule keeps smooth on equal scores unless anger rises
+    assert trend_from_scores([-0.9, -0.9], anger=[0.05, 0.1])[0] is Trend.KEEP_SMOOTH
+    assert trend_from_scores([-0.9, -0.9], anger=[0.05, 0.5])[0] is Trend.TURN_BAD
+
+
+def test_conversation_escalation_strength_is_graded() -> None:
+    rule = Escalation(threshold=-0.3, rise_min=0.1, span=0.3)
+    values = np.array(COMPLAINTS)
+    strengths = [
+        rule.strength(values, np.array([0.0, 0.0, 0.0, rise])) for rise in (0.05, 0.25, 0.4, 0.9)
+    ]
+    assert strengths == pytest.approx([0.0, 0.5, 1.0, 1.0])
+    assert rule.strength(np.array([-0.9, 0.0, 0.0, -0.2]), np.array([0.0, 0, 0, 0.9])) == 0.0
+    assert rule.logit(values, None, short_beta=5.0) == 0.0
+
+
+def test_conversation_bad_anger_values_error() -> None:
+    with pytest.raises(InputError, match="anger"):
+        trend_from_scores(COMPLAINTS, anger=[0.1, 0.2])
+    with pytest.raises(InputError, match="anger"):
+        trend_from_scores(COMPLAINTS, anger=[0.1, 0.2, float("nan"), 0.3])
+    with pytest.raises(InputError, match="anger"):
+        trend_from_scores(COMPLAINTS, anger=[0.1, 0.2, 1.5, 0.3])
+
+
+def test_conversation_stub_escalation_through_analyze() -> None:
+    calm_then_angry = ["质量太差", "质量太差", "质量太差，气死了", "质量太差，气死我了"]
+    assert analyze_conversation(calm_then_angry, StubAnalyzer()).label is Trend.TURN_BAD
+    angry_throughout = ["质量太差，气", "质量太差，气", "质量太差，气死了", "质量太差，气死我了"]
+    assert analyze_conversation(angry_throughout, StubAnalyzer()).label is Trend.KEEP_SMOOTH
+
+
+# -- golden: JD's own example and the README's, through the library and the CLI -------------
+def test_conversation_jd_series_example_turns_bad(analyzer: Analyzer) -> None:
+    assert len(JD_SERIES) == 6
+    result = analyze_conversation(JD_SERIES, analyzer)
+    assert result.label is Trend.TURN_BAD
+    assert result.probabilities[Trend.TURN_BAD] > 0.5
+
+
+def test_conversation_jd_series_example_module_level() -> None:
+    import qinggan
+
+    assert qinggan.analyze_conversation(JD_SERIES).label is Trend.TURN_BAD
+
+
+def test_conversation_readme_speakers_example_turns_bad(analyzer: Analyzer) -> None:
+    pairs = [line.split("：", 1) for line in README_SPEAKERS.splitlines()]
+    turns = [Turn(text, speaker) for speaker, text in pairs]
+    result = analyze_conversation(turns, analyzer)
+    assert [t.counted for t in result.turns] == [True, False, True]
+    assert result.label is Trend.TURN_BAD
+
+
+def test_conversation_cli_golden_examples_turn_bad() -> None:
+    readme = run_cli("trend", "--speakers", "--json", stdin=README_SPEAKERS.encode("utf-8"))
+    assert readme.returncode == 0, readme.stderr
+    assert json.loads(readme.stdout)["label"] == "turn_bad"
+    series = run_cli("trend", "--json", *JD_SERIES)
+    assert series.returncode == 0, series.stderr
+    assert json.loads(series.stdout)["label"] == "turn_bad"

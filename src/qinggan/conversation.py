@@ -9,23 +9,32 @@ last score and a mean weighted towards later turns) and :func:`trend_from_scores
 ``turn_good`` / ``turn_bad`` / ``keep_smooth`` with a small softmax:
 
     logit(turn_good)   =  w · f + b_good
-    logit(turn_bad)    = -w · f + b_bad
+    logit(turn_bad)    = -w · f + b_bad + escalation
     logit(keep_smooth) =  0
 
-The rule is mirror-symmetric: reversing the sign of every score swaps good and bad. ``w`` and the
+Without the escalation term (below) the rule is mirror-symmetric: reversing the sign of every
+score swaps good and bad. ``w`` and the
 two biases are fitted by ``scripts/fit_trend.py`` and shipped as data in ``resources/trend.json``.
 With only one or two counted turns there is too little to fit a line through, so a plainer rule
 applies: the change ``c`` = last - first (0 for one turn) gives the logits
 ``beta * (c - tau)``, ``beta * (-c - tau)`` and 0, i.e. keep_smooth unless ``|c|`` exceeds ``tau``.
 
-**Escalation (customer service).** A customer who keeps complaining, turn after turn, without
-relief is getting worse even when each turn is equally negative: frustration accumulates (JD's
-own example, 货还没送到 / 都说了好几天了 / 到底什么时候能送到 / 都仲裁N次了，没结果, is
-``turn_bad``). With at least ``min_turns`` counted turns, when the last three scores all lie below
-``threshold`` and the end is not more than ``max_relief`` better than the start, ``turn_bad``'s
-logit gains ``bonus * strength``, where strength grows from 0 to 1 as the least negative of the
-last three scores falls ``span`` below the threshold. These few numbers are set by hand (CPED's TV
-dialogue, which the fitted part learns from, has no such pattern to learn them from).
+**Escalation (customer service).** A customer who stays negative and grows angrier is getting
+worse even when the polarity of each turn is already as low as it goes (JD's own example,
+货还没送到 / 货还没收到 / 他妈这个厂家真不是人来的 / 还是纠纷那个单 / 都投诉N次了 /
+都仲裁N次了，没结果, is ``turn_bad``: anxious waiting turns into complaints and arbitration). The
+customer-service emotion model gives each counted turn its P(anger) (8 classes; its training
+teaches it the escalation cues: 投诉, 仲裁, 12315, insults, N次). With ``k = max(1, round(n / 3))``
+turns at each end, the *anger rise* is the mean P(anger) of the last ``k`` turns minus that of the
+first ``k``; when the last ``k`` mood scores average below ``threshold`` (the customer ends
+unhappy), the escalation strength grows from 0 to 1 as the rise goes from ``rise_min`` to
+``rise_min + span``. ``turn_bad``'s logit gains ``bonus * strength``, or with one or two counted
+turns ``short_beta * short_shift * strength`` (there an escalation counts as a fall of
+``short_shift`` in mood). A customer upset from the first turn to the last whose anger does not
+rise keeps smooth, as the written conversations are labelled. These few numbers are set by hand
+(CPED's TV dialogue, which the fitted part learns from, has no customer to escalate); the fit
+treats the escalation term as a fixed offset. Without anger values (:func:`trend_from_scores`
+called with scores only) there is no escalation term.
 """
 
 from __future__ import annotations
@@ -41,7 +50,7 @@ import numpy as np
 
 from qinggan.engine import Analyzer, default_analyzer
 from qinggan.errors import InputError, ModelError
-from qinggan.labels import POLARITY_LABELS, Polarity, Trend
+from qinggan.labels import EMOTION8_LABELS, POLARITY_LABELS, Emotion, Polarity, Trend
 from qinggan.text import check_text
 
 #: Speaker names (compared case-insensitively, surrounding blanks ignored) that mean the customer.
@@ -71,6 +80,7 @@ TREND_LABELS: tuple[Trend, ...] = (Trend.TURN_GOOD, Trend.TURN_BAD, Trend.KEEP_S
 
 _POSITIVE = POLARITY_LABELS.index(Polarity.POSITIVE)
 _NEGATIVE = POLARITY_LABELS.index(Polarity.NEGATIVE)
+_ANGER = EMOTION8_LABELS.index(Emotion.ANGER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,20 +136,26 @@ class TrendResult:
 class Escalation:
     """The customer-service escalation rule (set by hand, see the module docstring)."""
 
-    min_turns: float = 4
     threshold: float = -0.3
-    span: float = 0.4
+    rise_min: float = 0.1
+    span: float = 0.3
     bonus: float = 2.0
-    max_relief: float = 0.3
+    short_shift: float = 0.8
 
-    def strength(self, values: np.ndarray) -> float:
-        """0..1: how clearly the customer keeps complaining, unrelieved, to the end."""
-        if values.size < self.min_turns:
-            return 0.0
+    def strength(self, values: np.ndarray, anger: np.ndarray) -> float:
+        """0..1: how clearly an unhappy customer's anger rises from the first turns to the last."""
         k = max(1, round(values.size / 3))
-        if values[-k:].mean() > values[:k].mean() + self.max_relief:
+        if values[-k:].mean() >= self.threshold:
             return 0.0
-        return float(np.clip((self.threshold - values[-3:].max()) / self.span, 0.0, 1.0))
+        rise = float(anger[-k:].mean() - anger[:k].mean())
+        return float(np.clip((rise - self.rise_min) / self.span, 0.0, 1.0))
+
+    def logit(self, values: np.ndarray, anger: np.ndarray | None, short_beta: float) -> float:
+        """What the escalation adds to ``turn_bad``'s logit (0 without anger values)."""
+        if anger is None:
+            return 0.0
+        scale = short_beta * self.short_shift if values.size <= 2 else self.bonus
+        return scale * self.strength(values, anger)
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,25 +286,53 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum()
 
 
-def trend_logits(scores: Sequence[float], parameters: TrendParameters | None = None) -> np.ndarray:
-    """Logits of (turn_good, turn_bad, keep_smooth) for counted scores; see the module docstring."""
+def _as_anger(anger: Sequence[float] | np.ndarray | None, size: int) -> np.ndarray | None:
+    if anger is None:
+        return None
+    values = np.asarray(anger, dtype=float)
+    if values.shape != (size,):
+        raise InputError(f"expected {size} anger values (one per score), got shape {values.shape}")
+    if not np.all((values >= 0.0) & (values <= 1.0)):  # also refuses NaN
+        raise InputError("anger values are probabilities: each must lie in [0, 1]")
+    return values
+
+
+def trend_logits(
+    scores: Sequence[float],
+    parameters: TrendParameters | None = None,
+    *,
+    anger: Sequence[float] | np.ndarray | None = None,
+) -> np.ndarray:
+    """Logits of (turn_good, turn_bad, keep_smooth) for counted scores; see the module docstring.
+
+    ``anger`` (optional, one P(anger) per score) feeds the escalation term.
+    """
     values = _as_scores(scores)
+    angers = _as_anger(anger, values.size)
     p = parameters if parameters is not None else default_parameters()
+    escalation = p.escalation.logit(values, angers, p.short_beta)
     if values.size <= 2:
         change = float(values[-1] - values[0])
         return np.array(
-            [p.short_beta * (change - p.short_tau), p.short_beta * (-change - p.short_tau), 0.0]
+            [
+                p.short_beta * (change - p.short_tau),
+                p.short_beta * (-change - p.short_tau) + escalation,
+                0.0,
+            ]
         )
     push = float(np.asarray(p.weights) @ trend_features(values))
-    escalation = p.escalation.bonus * p.escalation.strength(values)
     return np.array([push + p.bias_good, -push + p.bias_bad + escalation, 0.0])
 
 
 def trend_from_scores(
-    scores: Sequence[float], *, parameters: TrendParameters | None = None
+    scores: Sequence[float],
+    *,
+    parameters: TrendParameters | None = None,
+    anger: Sequence[float] | np.ndarray | None = None,
 ) -> tuple[Trend, dict[Trend, float]]:
-    """The trend of counted mood scores (in turn order) and the probability of each outcome."""
-    probabilities = _softmax(trend_logits(scores, parameters))
+    """The trend of counted mood scores (in turn order) and the probability of each outcome;
+    ``anger``, one P(anger) per score, adds the escalation term."""
+    probabilities = _softmax(trend_logits(scores, parameters, anger=anger))
     label = TREND_LABELS[int(probabilities.argmax())]
     return label, {trend: float(p) for trend, p in zip(TREND_LABELS, probabilities, strict=True)}
 
@@ -318,6 +362,11 @@ def _read_turns(turns: Sequence[Turn | str]) -> list[Turn]:
     return read
 
 
+def anger_probabilities(analyzer: Analyzer, texts: Sequence[str]) -> np.ndarray:
+    """P(anger) of each text from the customer-service emotion model (8 classes)."""
+    return analyzer.emotion_probabilities(texts, 8)[:, _ANGER]
+
+
 def counted_turns(
     turns: Sequence[Turn], customer_speakers: Collection[str] | None = None
 ) -> list[bool]:
@@ -341,8 +390,9 @@ def analyze_conversation(
     customer's turns count (names in ``customer_speakers``, by default :data:`CUSTOMER_SPEAKERS`);
     staff turns are scored but marked ``counted=False``. ``extra_mood``, given the turn texts,
     returns one extra mood value in [-1, 1] per turn, mixed in as described in :func:`mood_scores`.
-    Raises :class:`InputError` for an empty conversation, a bad turn (naming its index) or a
-    conversation in which no turn counts.
+    The customer-service emotion model reads each counted turn's P(anger) for the escalation term
+    (see the module docstring). Raises :class:`InputError` for an empty conversation, a bad turn
+    (naming its index) or a conversation in which no turn counts.
     """
     read = _read_turns(turns)
     counted = counted_turns(read, customer_speakers)
@@ -357,9 +407,9 @@ def analyze_conversation(
     engine = analyzer if analyzer is not None else default_analyzer()
     extra = extra_mood(texts) if extra_mood is not None else None
     scores = mood_scores(engine.probabilities(texts), extra, extra_weight)
-    label, probabilities = trend_from_scores(
-        [float(s) for s, c in zip(scores, counted, strict=True) if c]
-    )
+    keep = np.array(counted, dtype=bool)
+    anger = anger_probabilities(engine, [t for t, c in zip(texts, counted, strict=True) if c])
+    label, probabilities = trend_from_scores(scores[keep], anger=anger)
     return TrendResult(
         label=label,
         probabilities=probabilities,
