@@ -64,6 +64,13 @@ def test_report_aspects_counts_a_bulk_output_exactly() -> None:
         ("服务", "service", 3), ("菜", "food", 2), ("价格", "price", 1),
     ]  # fmt: skip
     assert aspects[1]["top_opinions"] == [{"opinion": "好吃", "count": 2, "polarity": "positive"}]
+    assert report["most_criticised"] == [
+        {"aspect": "价格", "category": "price", "count": 1, "mentions": 1, "share": 1.0,
+         "opinions": [{"opinion": "太贵", "count": 1}]},
+        {"aspect": "服务", "category": "service", "count": 1, "mentions": 3, "share": 0.3333,
+         "opinions": [{"opinion": "太慢", "count": 1}]},
+    ]  # fmt: skip
+    assert [(e["aspect"], e["count"]) for e in report["most_praised"]] == [("菜", 2), ("服务", 1)]
     # examples: one per polarity first, each with its spans pointing at the terms
     assert {e["polarity"] for e in aspects[0]["examples"]} == {"positive", "negative", "neutral"}
     for entry in [*aspects, *report["categories"]]:
@@ -130,6 +137,8 @@ def test_report_aspects_html_is_self_contained_with_plots() -> None:
     for category in ("service", "food", "price", "(uncategorised)"):
         assert f"<b>{category}</b>" in page
     assert '<mark class="aspect">服务</mark><mark class="opinion negative">太慢</mark>' in page
+    criticised = page.split('id="most-criticised"')[1].split("</section>")[0]
+    assert criticised.index("价格") < criticised.index("服务") and "太慢" in criticised
     assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")
     assert "line 6" in page  # the skipped row is listed
 
@@ -184,6 +193,7 @@ def test_cli_report_aspects_json_table_and_html(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr.decode()
     out = proc.stdout.decode()
     assert "categories" in out and "aspect terms (top 2 of 3)" in out and "服务" in out
+    assert "most criticised: 价格 1/1 (太贵); 服务 1/3 (太慢)" in out
     assert "价格" in out  # in the categories table, though not among the top 2 terms
 
 

@@ -119,6 +119,12 @@ def _example(entry: dict[str, Any]) -> str:
     return escape(text if len(text) <= 40 else text[:39] + "…")
 
 
+def _highlight(entry: dict[str, Any]) -> str:
+    said = ", ".join(escape(o["opinion"]) for o in entry["opinions"])
+    head = f"[bold]{escape(entry['aspect'])}[/] {entry['count']:,}/{entry['mentions']:,}"
+    return f"{head} ({said})" if said else head
+
+
 def print_report(report: dict[str, Any]) -> None:
     """The report as two rich tables (categories, then aspect terms)."""
     total = report["opinions"]
@@ -135,6 +141,11 @@ def print_report(report: dict[str, Any]) -> None:
     )
     if not total:
         return
+    for key, tint, title in (("most_criticised", "red", "most criticised"),
+                             ("most_praised", "green", "most praised")):  # fmt: skip
+        if report[key]:
+            shown = "; ".join(_highlight(e) for e in report[key][:5])
+            stdout.print(f"[{tint}]{title}:[/] {shown}")
     categories = Table(title="categories")
     for name, right in [("category", False), ("mentions", True), ("positive / negative", False),
                         ("top aspect terms", False), ("top opinion terms", False)]:  # fmt: skip
@@ -148,8 +159,8 @@ def print_report(report: dict[str, Any]) -> None:
             _opinions(c),
         )
     stdout.print(categories)
-    shown = len(report["aspects"])
-    aspects = Table(title=f"aspect terms (top {shown} of {report['aspects_total']})")
+    listed = len(report["aspects"])
+    aspects = Table(title=f"aspect terms (top {listed} of {report['aspects_total']})")
     for name, right in [("aspect", False), ("category", False), ("mentions", True),
                         ("positive / negative", False), ("top opinion terms", False),
                         ("example", False)]:  # fmt: skip

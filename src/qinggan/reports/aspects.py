@@ -14,7 +14,10 @@ What the report holds (every share is of the mentions of that aspect or category
 ``rows``, ``rows_failed``, ``first_errors``, ``texts_with_opinions``, ``opinions``, ``implicit``
 (opinions without an aspect term), ``polarity`` (counts over every opinion), ``categories`` (every
 category, most mentioned first; ``category`` is null for opinions no category was assigned to),
-``aspects`` (the ``top`` most mentioned aspect terms) and ``aspects_total``. Each entry has
+``aspects`` (the ``top`` most mentioned aspect terms), ``aspects_total``, and
+``most_criticised`` / ``most_praised``: the aspect terms with the most negative / positive
+mentions (``aspect``, ``category``, ``count``, ``mentions``, ``share``, and the ``opinions`` of
+that polarity most said about it: what people complain about first). Each entry has
 ``mentions``, ``counts`` per polarity, ``positive`` / ``negative`` / ``neutral`` shares,
 ``top_opinions`` (``opinion``, ``count``, its majority ``polarity``) and ``examples`` (a snippet
 of the sentence with the aspect and opinion spans in it); categories add ``top_aspects``.
@@ -44,6 +47,7 @@ POLARITIES: tuple[str, ...] = tuple(label.value for label in POLARITY_LABELS)
 SUFFIXES = (".txt", ".jsonl", ".ndjson", ".csv", ".tsv", ".tab", ".parquet", ".pq")
 BATCH = 512
 KEEP_ERRORS = 5
+HIGHLIGHTS = 10  # aspect terms listed as most criticised / most praised
 SNIPPET = 36  # characters kept on each side of an example's spans
 _FIELD_LIMIT = 2**31 - 1
 
@@ -247,7 +251,34 @@ class AspectTally:
                 for name, group in aspects[: self.top]
             ],
             "aspects_total": len(aspects),
+            "most_criticised": self._highlights("negative"),
+            "most_praised": self._highlights("positive"),
         }
+
+    def _highlights(self, polarity: str) -> list[dict[str, Any]]:
+        """The aspect terms with the most mentions of ``polarity``, and what is said of them."""
+        ranked = sorted(
+            ((name, g) for name, g in self._aspects.items() if g.counts.get(polarity, 0)),
+            key=lambda kv: (-kv[1].counts[polarity], kv[0]),
+        )
+        out: list[dict[str, Any]] = []
+        for name, group in ranked[:HIGHLIGHTS]:
+            said = Counter({t: n for (t, p), n in group.opinions.items() if p == polarity})
+            mentions = sum(group.counts.values())
+            out.append(
+                {
+                    "aspect": name,
+                    "category": _top_category(group.categories),
+                    "count": group.counts[polarity],
+                    "mentions": mentions,
+                    "share": _share(group.counts[polarity], mentions),
+                    "opinions": [
+                        {"opinion": t, "count": n}
+                        for t, n in sorted(said.items(), key=lambda tn: (-tn[1], tn[0]))[:3]
+                    ],
+                }
+            )
+        return out
 
 
 def _top_category(categories: Counter[str | None]) -> str | None:

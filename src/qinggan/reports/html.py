@@ -27,7 +27,7 @@ main{max-width:1040px;margin:0 auto;padding:1rem}
 h1{font-size:1.4rem;margin:.4rem 0}h2{font-size:1.15rem;margin:1.4rem 0 .5rem}
 .cards{display:flex;flex-wrap:wrap;gap:.6rem}
 .card{background:#fff;border:1px solid #d9dde5;border-radius:8px;padding:.6rem 1rem;flex:1 1 8rem}
-.card b{display:block;font-size:1.5rem}.card span{color:#5b6475;font-size:.85rem}
+.cards b{display:block;font-size:1.5rem}.cards span{color:#5b6475;font-size:.85rem}
 figure{background:#fff;border:1px solid #d9dde5;border-radius:8px;margin:.6rem 0;padding:.6rem;
 overflow-x:auto}figcaption{font-weight:600;margin-bottom:.3rem}
 svg text{font-size:12px;fill:#1d2330}
@@ -42,6 +42,9 @@ mark.opinion{padding:0 1px}mark.positive{background:#d5f0df}mark.negative{backgr
 mark.neutral{background:#e6e8ec}
 ul.ex{margin:0;padding-left:1.1rem}ul.ex li{margin:.15rem 0}
 .muted{color:#5b6475;font-size:.85rem}
+.two{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:.6rem;margin-top:.6rem}
+.two h2{margin:.2rem 0}.two ol{margin:.3rem 0;padding-left:1.4rem}
+#most-criticised h2{color:#d64545}#most-praised h2{color:#1f9d55}
 """
 
 
@@ -59,6 +62,13 @@ def render_html(report: dict[str, Any], title: str = "Aspect opinions") -> str:
         f"{' (bulk output)' if report.get('source') == 'bulk' else ''}</p>",
         _cards(report),
     ]
+    if report.get("most_criticised") or report.get("most_praised"):
+        parts.append(
+            '<div class="two">'
+            + _highlights("most-criticised", "Most criticised", report.get("most_criticised", []))
+            + _highlights("most-praised", "Most praised", report.get("most_praised", []))
+            + "</div>"
+        )
     if categories:
         parts += [
             '<h2 id="plots">Plots</h2>',
@@ -122,6 +132,20 @@ def _cards(report: dict[str, Any]) -> str:
         )
         + "</div>"
     )
+
+
+def _highlights(ident: str, title: str, entries: list[dict[str, Any]]) -> str:
+    """The aspect terms with the most complaints (or praise) and what is said of them."""
+    items = "".join(
+        f"<li><b>{escape(e['aspect'])}</b> {e['count']:,} of {e['mentions']:,} "
+        f"({e['share']:.0%})"
+        + (" — " if e["opinions"] else "")
+        + ", ".join(f"{escape(o['opinion'])}&nbsp;{o['count']:,}" for o in e["opinions"])
+        + "</li>"
+        for e in entries
+    )
+    body = f"<ol>{items}</ol>" if entries else '<p class="muted">none</p>'
+    return f'<section id="{ident}" class="card"><h2>{escape(title)}</h2>{body}</section>'
 
 
 def _figure(ident: str, caption: str, svg: str) -> str:
