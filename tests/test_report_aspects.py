@@ -226,7 +226,7 @@ def test_report_aspects_on_texts_equals_the_library_results(tmp_path: Path, anal
     path.write_text("\n".join(lines) + "\n", "utf-8")
     report = aspect_report(path, analyzer=analyzer, batch_size=2)
     assert report["source"] == "texts" and report["rows"] == 5 and report["rows_failed"] == 1
-    assert report["first_errors"] == ["line 5: no 'text' field"]
+    assert report["first_errors"] == ["line 5: the 'text' field is missing or null"]
     expected = report_from_results(analyzer.aspects_batch(TEXTS))
     assert {k: report[k] for k in expected if k not in ("rows", "rows_failed", "first_errors")} == {
         k: v for k, v in expected.items() if k not in ("rows", "rows_failed", "first_errors")

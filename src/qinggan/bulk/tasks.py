@@ -237,12 +237,13 @@ def column_stats(
             for label, column in group.probability_columns
         }
     if "aspects" in plan.tasks:  # the opinions' polarities (the JSON is ours: one spelling)
-        counts["aspects"] = {
+        said = {
             label.value: sum(
                 v.count(f'"polarity": "{label.value}"') for v in columns["aspects"] if v
             )
             for label in POLARITY_LABELS
         }
+        counts["aspects"] = {label: n for label, n in said.items() if n}
     return {
         "rows": len(errors),
         "failed": len(failed),

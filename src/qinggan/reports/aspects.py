@@ -393,7 +393,7 @@ def _row(number: int, record: Mapping[str, Any], column: str, bulk: bool) -> Rep
     text = record.get(column)
     if not bulk:
         if text is None:
-            return ReportRow(number, None, None, f"no {column!r} field")
+            return ReportRow(number, None, None, f"the {column!r} field is missing or null")
         return ReportRow(number, text, None)
     error = record.get("error")
     if error:
