@@ -59,6 +59,7 @@ from qinggan.results import (
     PolarityResult,
 )
 from qinggan.text import check_text, normalize
+from qinggan.text.english import blend_english
 
 R = TypeVar("R")
 Errors = Literal["raise", "report"]
@@ -216,8 +217,10 @@ class Analyzer:
 
     # -- polarity -----------------------------------------------------------------------------
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        """Polarity probabilities, columns in ``POLARITY_LABELS`` order."""
-        return self._polarity.probabilities(self._normalize(texts))
+        """Polarity probabilities, columns in ``POLARITY_LABELS`` order; the English words of a
+        text are read by :mod:`qinggan.text.english` and blended in by their share."""
+        normalized = self._normalize(texts)
+        return blend_english(normalized, self._polarity.probabilities(normalized))
 
     def analyze(self, text: str) -> PolarityResult:
         """Polarity of one text."""
