@@ -380,14 +380,25 @@ POLARITY_CAPABILITIES = (
     "typos_pinyin",
 )
 EMOTION_STYLES = ("plain", "polite", "implicit", "mixed", "emoji", "long")
+EMOTION_LABELS = ("other", "anxiety", "anger", "happy", "lost", "sad", "fear", "satiric")
 
 
-def _suite_rows(name: str) -> list[dict]:
-    return [
+def _suite_datasets(name: str, groups: Sequence[tuple[str, str, str]]) -> list[Dataset]:
+    """One dataset per ``(dataset name, field, value)`` of ``benchmarks/suite/<name>.jsonl``:
+    the rows whose ``field`` equals ``value``; then the whole suite as ``suite/all``."""
+    path = SUITE_DIR / f"{name}.jsonl"
+    rows = [
         r
-        for r in _read(SUITE_DIR / f"{name}.jsonl")
+        for r in _read(path)
         if isinstance(r.get("text"), str) and r["text"] and isinstance(r.get("label"), str)
     ]
+    found = []
+    for ds_name, key, value in [*groups, ("suite/all", "", "")]:
+        items = [Item(r["text"], r["label"]) for r in rows if not key or r.get(key) == value]
+        ds = from_items(ds_name, path, SUITE, items)
+        if ds is not None:
+            found.append(ds)
+    return found
 
 
 class SuitePolarityTask(PolarityTask):
@@ -407,16 +418,8 @@ class SuitePolarityTask(PolarityTask):
     )
 
     def datasets(self, data_dir: Path, corpora_dir: Path) -> list[Dataset]:
-        rows = _suite_rows("polarity")
-        path = SUITE_DIR / "polarity.jsonl"
-        found = []
-        for cap in POLARITY_CAPABILITIES:
-            items = [Item(r["text"], r["label"]) for r in rows if r.get("capability") == cap]
-            ds = from_items(f"suite/{cap}", path, SUITE, items)
-            if ds is not None:
-                found.append(ds)
-        whole = from_items("suite/all", path, SUITE, [Item(r["text"], r["label"]) for r in rows])
-        return found + ([whole] if whole is not None else [])
+        groups = [(f"suite/{cap}", "capability", cap) for cap in POLARITY_CAPABILITIES]
+        return _suite_datasets("polarity", groups)
 
     def protocols(self) -> dict[str, str]:
         return {SUITE: PROTOCOL_TEXT[SUITE]}
@@ -450,21 +453,9 @@ class SuiteEmotionTask(Task):
     )
 
     def datasets(self, data_dir: Path, corpora_dir: Path) -> list[Dataset]:
-        rows = _suite_rows("emotion")
-        path = SUITE_DIR / "emotion.jsonl"
-        found = []
-        for label in sorted({r["label"] for r in rows}):
-            items = [Item(r["text"], r["label"]) for r in rows if r["label"] == label]
-            ds = from_items(f"suite/label/{label}", path, SUITE, items)
-            if ds is not None:
-                found.append(ds)
-        for style in EMOTION_STYLES:
-            items = [Item(r["text"], r["label"]) for r in rows if r.get("style") == style]
-            ds = from_items(f"suite/style/{style}", path, SUITE, items)
-            if ds is not None:
-                found.append(ds)
-        whole = from_items("suite/all", path, SUITE, [Item(r["text"], r["label"]) for r in rows])
-        return found + ([whole] if whole is not None else [])
+        groups = [(f"suite/label/{e}", "label", e) for e in EMOTION_LABELS]
+        groups += [(f"suite/style/{style}", "style", style) for style in EMOTION_STYLES]
+        return _suite_datasets("emotion", groups)
 
     def protocols(self) -> dict[str, str]:
         return {MULTICLASS: PROTOCOL_TEXT[MULTICLASS]}

@@ -106,16 +106,21 @@ def gold_suspects(items: list[dict]) -> list[tuple[float, int]]:
     return sorted(scored)
 
 
-def choose(pool: str, spec: tuple[str, int, int], rng: random.Random, gold: bool) -> list[dict]:
-    file, quota, flag = spec
-    items = candidates(pool, read_rows(DATA / file))
+def unique_texts(items: list[dict]) -> list[dict]:
+    """The first item of each text (key: whitespace removed, lower-cased)."""
     seen: set[str] = set()
-    unique = []
+    kept = []
     for it in items:
         key = "".join(it["text"].split()).lower()
         if key not in seen:
             seen.add(key)
-            unique.append(it)
+            kept.append(it)
+    return kept
+
+
+def choose(pool: str, spec: tuple[str, int, int], rng: random.Random, gold: bool) -> list[dict]:
+    file, quota, flag = spec
+    unique = unique_texts(candidates(pool, read_rows(DATA / file)))
     rng.shuffle(unique)
     if gold:
         ranked = [i for _, i in gold_suspects(unique[:20000])][:quota]
@@ -147,13 +152,7 @@ def main() -> None:
         items += choose(pool, spec, rng, gold=False)
     for pool, spec in GOLD.items():
         items += choose(pool, spec, rng, gold=True)
-    seen: set[str] = set()
-    unique = []
-    for it in items:
-        key = "".join(it["text"].split()).lower()
-        if key not in seen:
-            seen.add(key)
-            unique.append(it)
+    unique = unique_texts(items)
     rng.shuffle(unique)
     for n, it in enumerate(unique):
         it["id"] = f"r{n:05d}"

@@ -161,20 +161,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_on_loopback(
-    settings: Settings, log: Path, *uvicorn_args: str, env: dict[str, str] | None = None
-) -> Iterator[str]:
-    """``uvicorn`` serving ``create_app_from_env`` with ``settings`` (host 127.0.0.1, its port)
-    in a child process logging to ``log``; yields the base URL once /healthz answers, stops the
-    server at the end."""
-    child_env = {**os.environ, **settings.to_env(), **(env or {}), "PYTHONUNBUFFERED": "1"}
-    command = [
-        sys.executable, "-m", "uvicorn", "qinggan.service.app:create_app_from_env", "--factory",
-        "--host", "127.0.0.1", "--port", str(settings.port), "--no-access-log", *uvicorn_args,
-    ]  # fmt: skip
+def serve_process(command: list[str], env: dict[str, str], log: Path, port: int) -> Iterator[str]:
+    """Run the server ``command`` in a child process logging to ``log``; yield its base URL on
+    127.0.0.1:``port`` once /healthz answers, stop it at the end."""
     with log.open("wb") as sink:
-        process = subprocess.Popen(command, env=child_env, stdout=sink, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{settings.port}"
+        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -196,6 +188,22 @@ def serve_on_loopback(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def serve_on_loopback(
+    settings: Settings, log: Path, *uvicorn_args: str, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """``uvicorn`` serving ``create_app_from_env`` with ``settings`` (host 127.0.0.1, its port)
+    in a child process logging to ``log``; yields the base URL once /healthz answers, stops the
+    server at the end."""
+    child_env = {**os.environ, **settings.to_env(), **(env or {}), "PYTHONUNBUFFERED": "1"}
+    command = [
+        sys.executable, "-m", "uvicorn", "qinggan.service.app:create_app_from_env", "--factory",
+        "--host", "127.0.0.1", "--port", str(settings.port), "--no-access-log", *uvicorn_args,
+    ]  # fmt: skip
+    with serve_process(command, child_env, log, settings.port) as base_url:
+        yield base_url
 
 
 class LiveServer:

@@ -8,9 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,10 +17,10 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx2 as httpx
-import pytest
 
 from qinggan.config import Settings
 from qinggan.service.apps import App
+from tests.service.conftest import serve_process
 from tests.service.dialects.support import iflytek_headers, jd_query, jumdata_form
 
 SURROGATE = "\ud800"
@@ -242,30 +240,8 @@ def qinggan_serve(settings: Settings, log: Path) -> Iterator[str]:
     env = {**os.environ, **settings.to_env(), "PYTHONUNBUFFERED": "1",
            "QINGGAN_JOBS_IN_PROCESS_WORKER": "0"}  # fmt: skip
     command = [sys.executable, "-m", "qinggan", "serve"]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{settings.port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited early:\n{log.read_text(errors='replace')}")
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("the server did not answer /healthz within 60 s")
-            time.sleep(0.1)
+    with serve_process(command, env, log, settings.port) as base_url:
         yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def server_errors(log: Path) -> list[str]:
