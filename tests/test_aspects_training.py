@@ -11,6 +11,7 @@ from qinggan.absa.model import AspectModel
 from qinggan.errors import ConfigError, ModelError
 from qinggan.training.aspects import AspectRecipe, load_recipe, train_aspects
 from qinggan.training.aspects_eval import evaluate_aspect_polarity, evaluate_aspects
+from tests.conftest import run_cli
 
 pytest.importorskip("torch")
 
@@ -34,6 +35,8 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory, fixtures: Path) -> Path
         pair_hidden=16,
         dropout=0.0,
         extract_epochs=30,
+        bigram_vocab_size=50,
+        bigram_min_count=1,
         apc_epochs=30,
         batch_size=4,
         learning_rate=2e-2,
@@ -103,3 +106,11 @@ def test_aspects_recipe_errors(tmp_path: Path) -> None:
         load_recipe(bad)
     shipped = Path(__file__).parents[1] / "configs" / "aspects.toml"
     assert "extract" in shipped.read_text("utf-8")
+
+
+def test_aspects_train_cli_reports_a_bad_recipe(tmp_path: Path) -> None:
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('data_root = "."\n[extract]\ntrain = "nope.jsonl"\n', "utf-8")
+    done = run_cli("train", "aspects", "--config", str(recipe), "--output", str(tmp_path / "m"))
+    assert done.returncode == 2, done.stderr
+    assert b"nope.jsonl" in done.stderr and b"Traceback" not in done.stderr

@@ -13,7 +13,8 @@ src/qinggan/resources/models/aspects`` reproduces the shipped model.
   also seen with no aspect marked, which is how the model answers an aspect missing from its text.
 
 Both networks embed characters (initialised from the shipped polarity CNN's unit embeddings when
-``init_from`` names it), run a stack of masked convolutions and a bidirectional GRU whose backward
+``init_from`` names it) and character bigrams (which stand in for word boundaries: no segmenter is
+needed at run time), run a stack of masked convolutions and a bidirectional GRU whose backward
 half reads each text over its own length, so padding never changes a text's states.
 """
 
@@ -80,6 +81,10 @@ class AspectRecipe:
     apc_unmarked_share: float = 0.1
     vocab_min_count: int = 2
     vocab_size: int = 6000
+    #: character bigrams (a character and the next) with an embedding of their own; 0: none
+    bigram_vocab_size: int = 0
+    bigram_min_count: int = 3
+    bigram_dim: int = 32
     init_from: Path | None = None  # a unit-cnn model directory (vocab.tsv + cnn.onnx)
     embedding_dim: int = 128
     channels: int = 128
@@ -91,15 +96,24 @@ class AspectRecipe:
     apc_epochs: int = 6
     batch_size: int = 32
     learning_rate: float = 2e-3
-    thresholds: tuple[float, ...] = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65)
+    thresholds: tuple[float, ...] = (0.35, 0.45, 0.55, 0.65)
+    #: a second aspect for the same opinion needs this much (above 1: never)
+    second_thresholds: tuple[float, ...] = (0.7, 0.9, 1.01)
     #: score every epoch on dev and keep the best (else only the last epoch is exported)
     select_on_dev: bool = True
+    #: store the embedding and linear-layer weights as int8 (dynamic quantisation of Gather and
+    #: MatMul: a third of the size, as fast; convolutions and the GRU stay float)
+    quantize: bool = True
+    #: a trained model directory whose aspect-polarity network is reused instead of training one
+    #: (experiments on extraction only; its vocabulary must be the same)
+    apc_from: Path | None = None
     threads: int = 1
 
     def hyperparameters(self) -> dict[str, Any]:
         return {
             "max_len": self.max_len,
             "embedding_dim": self.embedding_dim,
+            "bigram_dim": self.bigram_dim if self.bigram_vocab_size else 0,
             "channels": self.channels,
             "dilations": list(self.dilations),
             "rnn_hidden": self.rnn_hidden,
@@ -231,7 +245,7 @@ def pretrained_units(directory: Path) -> tuple[dict[str, int], np.ndarray]:
 
 
 # -- networks --------------------------------------------------------------------------------
-def _networks(recipe: AspectRecipe, vocab_size: int):  # type: ignore[no-untyped-def]
+def _networks(recipe: AspectRecipe, vocab_size: int, bigram_size: int):  # type: ignore[no-untyped-def]
     import torch
     from torch import nn
 
@@ -240,8 +254,12 @@ def _networks(recipe: AspectRecipe, vocab_size: int):  # type: ignore[no-untyped
             super().__init__()
             self.embedding = nn.Embedding(vocab_size, recipe.embedding_dim, padding_idx=0)
             self.marks = nn.Embedding(2, recipe.embedding_dim) if marks else None
+            self.bigrams = (
+                nn.Embedding(bigram_size, recipe.bigram_dim, padding_idx=0) if bigram_size else None
+            )
+            width = recipe.embedding_dim + (recipe.bigram_dim if bigram_size else 0)
             self.dropout = nn.Dropout(recipe.dropout)
-            self.project = nn.Conv1d(recipe.embedding_dim, recipe.channels, 3, padding=1)
+            self.project = nn.Conv1d(width, recipe.channels, 3, padding=1)
             self.convs = nn.ModuleList(
                 nn.Conv1d(recipe.channels, recipe.channels, 3, padding=d, dilation=d)
                 for d in recipe.dilations
@@ -253,11 +271,13 @@ def _networks(recipe: AspectRecipe, vocab_size: int):  # type: ignore[no-untyped
             )
             self.dim = recipe.channels + 2 * hidden
 
-        def forward(self, ids, rev, marks=None):  # type: ignore[no-untyped-def]
+        def forward(self, ids, rev, bigrams, marks=None):  # type: ignore[no-untyped-def]
             mask = (ids != 0).to(torch.float32).unsqueeze(-1)
             x = self.embedding(ids)
             if self.marks is not None and marks is not None:
                 x = x + self.marks(marks)
+            if self.bigrams is not None:
+                x = torch.cat([x, self.bigrams(bigrams)], dim=-1)
             x = self.dropout(x) * mask
             h = torch.relu(self.project(x.transpose(1, 2))).transpose(1, 2) * mask
             for conv in self.convs:
@@ -279,8 +299,8 @@ def _networks(recipe: AspectRecipe, vocab_size: int):  # type: ignore[no-untyped
             self.aspect_tags = nn.Linear(self.encoder.dim, 3)
             self.opinion_tags = nn.Linear(self.encoder.dim, 3)
 
-        def forward(self, ids, rev):  # type: ignore[no-untyped-def]
-            h = self.encoder(ids, rev)
+        def forward(self, ids, rev, bigrams):  # type: ignore[no-untyped-def]
+            h = self.encoder(ids, rev, bigrams)
             return h, self.aspect_tags(h), self.opinion_tags(h)
 
     class PairScorer(nn.Module):
@@ -313,8 +333,8 @@ def _networks(recipe: AspectRecipe, vocab_size: int):  # type: ignore[no-untyped
                 nn.Linear(128, len(POLARITY_COLUMNS)),
             )
 
-        def forward(self, ids, rev, marks):  # type: ignore[no-untyped-def]
-            h = self.encoder(ids, rev, marks)
+        def forward(self, ids, rev, bigrams, marks):  # type: ignore[no-untyped-def]
+            h = self.encoder(ids, rev, bigrams, marks)
             mask = (ids != 0).to(torch.float32).unsqueeze(-1)
             m = marks.to(torch.float32).unsqueeze(-1)
             count = m.sum(1)
@@ -397,15 +417,13 @@ def _bio(length: int, spans: Sequence[Span]) -> list[int]:
 
 @dataclass
 class _Sentence:
-    ids: list[int]
+    folded: str
     aspect_tags: list[int]
     opinion_tags: list[int]
     pairs: list[tuple[Span | None, Span, int]]  # (aspect, opinion, PAIR_LABELS index)
 
 
-def _extract_examples(
-    rows: Sequence[tuple[str, list[Triplet]]], ids: dict[str, int], max_len: int
-) -> list[_Sentence]:
+def _extract_examples(rows: Sequence[tuple[str, list[Triplet]]], max_len: int) -> list[_Sentence]:
     out = []
     for text, triplets in rows:
         folded = fold(text)[:max_len]
@@ -417,7 +435,7 @@ def _extract_examples(
         pairs = [(a, o, gold.get((a, o), 0)) for o in opinions for a in [*aspects, None]]
         out.append(
             _Sentence(
-                ids=[ids.get(ch, 1) for ch in folded],
+                folded=folded,
                 aspect_tags=_bio(n, aspects),
                 opinion_tags=_bio(n, opinions),
                 pairs=pairs,
@@ -426,15 +444,17 @@ def _extract_examples(
     return out
 
 
-def _pad(rows: Sequence[list[int]]):  # type: ignore[no-untyped-def]
+def _feeds(coder: AspectModel, folded: Sequence[str]):  # type: ignore[no-untyped-def]
+    """Padded ``ids``, ``rev``, ``bigrams`` tensors (the runtime's encoding) and the lengths."""
     import torch
 
-    lengths = [len(r) for r in rows]
-    width = max(4, *lengths)
-    ids = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, r in enumerate(rows):
-        ids[i, : len(r)] = torch.tensor(r, dtype=torch.long)
-    return ids, torch.from_numpy(reverse_index(lengths, width)), lengths
+    arrays = coder.inputs(folded)
+    return (
+        torch.from_numpy(arrays["ids"]),
+        torch.from_numpy(arrays["rev"]),
+        torch.from_numpy(arrays["bigrams"]),
+        [len(text) for text in folded],
+    )
 
 
 def _span_reps(h, rows: list[int], spans: list[Span]):  # type: ignore[no-untyped-def]
@@ -497,15 +517,20 @@ def train_aspects(
         recipe,
         extra_chars,
     )
-    ids = {ch: i + 2 for i, ch in enumerate(vocab)}
-    Extractor, PairScorer, PolarityNet = _networks(recipe, len(vocab) + 2)
+    bigrams = build_bigrams([t for t, _ in extract_rows] + [t for t, _ in apc_rows], recipe)
+    coder = AspectModel(
+        vocab, {n: b"" for n in (EXTRACT_FILE, PAIR_FILE, APC_FILE)}, {}, None, bigrams
+    )
+    Extractor, PairScorer, PolarityNet = _networks(
+        recipe, len(vocab) + 2, len(bigrams) + 2 if bigrams else 0
+    )
 
     # ---- extraction ----
     extractor = Extractor()
     hits = _init_embeddings(extractor.encoder, vocab, recipe)
     scorer = PairScorer(extractor.encoder.dim)
-    examples = _extract_examples(extract_rows, ids, recipe.max_len)
-    lengths = [len(e.ids) for e in examples]
+    examples = _extract_examples(extract_rows, recipe.max_len)
+    lengths = [len(e.folded) for e in examples]
     params = list(extractor.parameters()) + list(scorer.parameters())
     optimizer = torch.optim.AdamW(params, lr=recipe.learning_rate, weight_decay=1e-4)
     steps = recipe.extract_epochs * ((len(examples) + recipe.batch_size - 1) // recipe.batch_size)
@@ -523,8 +548,8 @@ def train_aspects(
         )
         for done, batch in enumerate(batches):
             sentences = [examples[i] for i in batch]
-            ids_t, rev_t, lens = _pad([s.ids for s in sentences])
-            h, a_scores, o_scores = extractor(ids_t, rev_t)
+            ids_t, rev_t, bigrams_t, lens = _feeds(coder, [s.folded for s in sentences])
+            h, a_scores, o_scores = extractor(ids_t, rev_t, bigrams_t)
             width = ids_t.shape[1]
             a_gold = torch.full((len(batch), width), -100, dtype=torch.long)
             o_gold = torch.full((len(batch), width), -100, dtype=torch.long)
@@ -568,7 +593,7 @@ def train_aspects(
             continue
         graphs = _export_extraction(extractor, scorer)
         graphs[APC_FILE] = placeholder_apc
-        metrics = _score_extraction(vocab, graphs, recipe, extract_dev, 0.5)
+        metrics = _score_extraction(coder, graphs, recipe, extract_dev, 0.5)
         _log(
             progress, f"extract epoch {epoch + 1} dev triplet F1 {metrics['triplet_f1']:.4f}", 1, 1
         )
@@ -576,17 +601,33 @@ def train_aspects(
             best = (metrics["triplet_f1"], graphs, {"epoch": epoch + 1})
     assert best is not None
     extraction_graphs = best[1]
-    threshold, extract_metrics = 0.5, dict[str, Any]()
+    if recipe.quantize:
+        extraction_graphs = {
+            name: quantize_graph(graph) for name, graph in extraction_graphs.items() if graph
+        } | {APC_FILE: placeholder_apc}
+    # the pair thresholds, on dev: one model, its candidates scored once per setting
+    threshold, second, extract_metrics = 0.5, 0.9, dict[str, Any]()
     for candidate in recipe.thresholds:
-        metrics = _score_extraction(vocab, extraction_graphs, recipe, extract_dev, candidate)
-        if not extract_metrics or metrics["triplet_f1"] > extract_metrics["triplet_f1"]:
-            threshold, extract_metrics = candidate, metrics
+        for candidate_second in recipe.second_thresholds:
+            metrics = _score_extraction(
+                coder, extraction_graphs, recipe, extract_dev, candidate, candidate_second
+            )
+            if not extract_metrics or metrics["triplet_f1"] > extract_metrics["triplet_f1"]:
+                threshold, second, extract_metrics = candidate, candidate_second, metrics
     extract_metrics["epoch"] = best[2]["epoch"]
 
     # ---- aspect polarity ----
+    apc_examples: list[Any] = []
+    best_apc: tuple[float, bytes, dict[str, Any]] | None = None
+    if recipe.apc_from is not None:
+        reused = AspectModel.load(recipe.apc_from)
+        if reused.vocab != vocab or reused.bigrams != bigrams or reused.meta is None:
+            raise ConfigError(f"apc_from {recipe.apc_from} was trained on another vocabulary")
+        best_apc = (0.0, reused.graphs[APC_FILE], reused.meta.metrics["aspect_polarity_dev"])
     polarity_net = PolarityNet()
     _init_embeddings(polarity_net.encoder, vocab, recipe)
-    apc_examples = _apc_examples(apc_rows, extra_rows, ids, recipe, rng)
+    if best_apc is None:
+        apc_examples = _apc_examples(apc_rows, extra_rows, recipe, rng)
     apc_lengths = [len(e[0]) for e in apc_examples]
     optimizer = torch.optim.AdamW(
         polarity_net.parameters(), lr=recipe.learning_rate, weight_decay=1e-4
@@ -596,17 +637,16 @@ def train_aspects(
         optimizer, max_lr=recipe.learning_rate, total_steps=max(steps, 1), pct_start=0.1
     )
     weighted = nn.CrossEntropyLoss(reduction="none")
-    best_apc: tuple[float, bytes, dict[str, Any]] | None = None
-    for epoch in range(recipe.apc_epochs):
+    for epoch in range(0 if best_apc is not None else recipe.apc_epochs):
         polarity_net.train()
         batches = _batches(list(range(len(apc_examples))), recipe.batch_size, rng, apc_lengths)
         for done, batch in enumerate(batches):
             items = [apc_examples[i] for i in batch]
-            ids_t, rev_t, lens = _pad([it[0] for it in items])
+            ids_t, rev_t, bigrams_t, lens = _feeds(coder, [it[0] for it in items])
             marks = torch.zeros_like(ids_t)
             for r, it in enumerate(items):
                 marks[r, : lens[r]] = torch.tensor(it[1])
-            scores = polarity_net(ids_t, rev_t, marks)
+            scores = polarity_net(ids_t, rev_t, bigrams_t, marks)
             gold = torch.tensor([it[2] for it in items])
             weight = torch.tensor([it[3] for it in items])
             loss = (weighted(scores, gold) * weight).sum() / weight.sum()
@@ -620,15 +660,23 @@ def train_aspects(
         if not recipe.select_on_dev and epoch < recipe.apc_epochs - 1:
             continue
         graph = _export_polarity(polarity_net)
-        metrics = _score_polarity(vocab, {**extraction_graphs, APC_FILE: graph}, recipe, apc_dev)
+        metrics = _score_polarity(coder, {**extraction_graphs, APC_FILE: graph}, recipe, apc_dev)
         _log(progress, f"apc epoch {epoch + 1} dev macro-F1 {metrics['macro_f1']:.4f}", 1, 1)
         key = metrics["macro_f1"] + metrics["accuracy"]
         if best_apc is None or key > best_apc[0]:
             best_apc = (key, graph, metrics | {"epoch": epoch + 1})
     assert best_apc is not None
     graphs = {**extraction_graphs, APC_FILE: best_apc[1]}
+    if recipe.quantize and recipe.apc_from is None:
+        graphs[APC_FILE] = quantize_graph(best_apc[1])
+        epoch = best_apc[2]["epoch"]
+        best_apc = (0.0, graphs[APC_FILE], _score_polarity(coder, graphs, recipe, apc_dev))
+        best_apc[2]["epoch"] = epoch
 
-    hyper = recipe.hyperparameters() | {"pair_threshold": threshold}
+    hyper = recipe.hyperparameters() | {
+        "pair_threshold": threshold,
+        "second_pair_threshold": second,
+    }
     meta = ModelMeta(
         name=recipe.name,
         task=TASK,
@@ -650,11 +698,12 @@ def train_aspects(
             "n_apc_train_sentences": len(apc_rows),
             "n_apc_examples": len(apc_examples),
             "vocab_size": len(vocab),
+            "bigram_vocab_size": len(bigrams),
             "pretrained_hits": hits,
             "init_from": recipe.init_from.name if recipe.init_from else None,
         },
     )
-    model = AspectModel(vocab, graphs, hyper, meta)
+    model = AspectModel(vocab, graphs, hyper, meta, bigrams)
     output.mkdir(parents=True, exist_ok=True)
     model.save(output, meta)
     seconds = time.time() - started
@@ -674,11 +723,11 @@ def _rounded(metrics: dict[str, Any]) -> dict[str, Any]:
 def _apc_examples(
     rows: Sequence[tuple[str, list[tuple[Span, str]]]],
     extra: Sequence[tuple[str, list[Triplet]]],
-    ids: dict[str, int],
     recipe: AspectRecipe,
     rng: random.Random,
-) -> list[tuple[list[int], list[int], int, float]]:
-    """(ids, marks, polarity index, weight) per aspect; aspects past ``max_len`` are windowed."""
+) -> list[tuple[str, list[int], int, float]]:
+    """(folded text, marks, polarity index, weight) per aspect; aspects past ``max_len`` are
+    windowed."""
     out = []
 
     def add(text: str, span: Span | None, polarity: str, weight: float) -> None:
@@ -702,7 +751,7 @@ def _apc_examples(
                 marks[i - start] = 1
         out.append(
             (
-                [ids.get(ch, 1) for ch in folded[start:end]],
+                folded[start:end],
                 marks,
                 POLARITY_COLUMNS.index(polarity),
                 weight,
@@ -730,6 +779,68 @@ def _apc_examples(
     return out
 
 
+def quantize_graph(graph: bytes, min_size: int = 4096) -> bytes:
+    """The graph with its large weights stored as int8 and computed in float.
+
+    Embedding tables (Gather) become int8 rows dequantized after the lookup (onnxruntime's
+    ``quantize_dynamic`` for Gather); the weight matrices of MatMul and Gemm become int8 with one
+    scale each, dequantized inside the graph. Activations stay float: unlike dynamic quantisation
+    of MatMul (whose activation scale depends on the whole batch), a text's answer never depends
+    on the other texts of its batch. Convolutions and the GRU stay float.
+    """
+    import logging
+    import tempfile
+
+    import onnx
+    from onnx import helper, numpy_helper
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory() as tmp:
+        source, target = Path(tmp) / "float.onnx", Path(tmp) / "int8.onnx"
+        source.write_bytes(graph)
+        quiet = logging.getLogger().level
+        logging.getLogger().setLevel(logging.ERROR)  # "consider pre-processing" warnings
+        try:
+            quantize_dynamic(
+                source, target, weight_type=QuantType.QInt8, op_types_to_quantize=["Gather"]
+            )
+        finally:
+            logging.getLogger().setLevel(quiet)
+        model = onnx.load(str(target))
+    nodes = model.graph.node
+    users: dict[str, list[tuple[str, int]]] = {}
+    for node in nodes:
+        for position, name in enumerate(node.input):
+            users.setdefault(name, []).append((node.op_type, position))
+    for init in list(model.graph.initializer):
+        if init.data_type != onnx.TensorProto.FLOAT:
+            continue
+        uses = users.get(init.name, [])
+        if not uses or any(op not in ("MatMul", "Gemm") or pos != 1 for op, pos in uses):
+            continue
+        weight = numpy_helper.to_array(init)
+        if weight.ndim != 2 or weight.size < min_size:
+            continue
+        scale = float(np.abs(weight).max()) / 127.0 or 1.0
+        quantized = np.clip(np.round(weight / scale), -127, 127).astype(np.int8)
+        name = init.name
+        model.graph.initializer.remove(init)
+        model.graph.initializer.extend(
+            [
+                numpy_helper.from_array(quantized, f"{name}_int8"),
+                numpy_helper.from_array(np.array(scale, dtype=np.float32), f"{name}_scale"),
+                numpy_helper.from_array(np.array(0, dtype=np.int8), f"{name}_zero"),
+            ]
+        )
+        nodes.insert(
+            0,
+            helper.make_node(
+                "DequantizeLinear", [f"{name}_int8", f"{name}_scale", f"{name}_zero"], [name]
+            ),
+        )
+    return model.SerializeToString()
+
+
 def _export_extraction(extractor, scorer) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
     import torch
 
@@ -737,12 +848,12 @@ def _export_extraction(extractor, scorer) -> dict[str, bytes]:  # type: ignore[n
     rev = torch.from_numpy(reverse_index([6, 6], 6))
     extract = _export(
         extractor,
-        (ids, rev),
-        ["ids", "rev"],
+        (ids, rev, torch.ones_like(ids)),
+        ["ids", "rev", "bigrams"],
         ["states", "aspect_tags", "opinion_tags"],
         {
             name: {0: "batch", 1: "length"}
-            for name in ("ids", "rev", "states", "aspect_tags", "opinion_tags")
+            for name in ("ids", "rev", "bigrams", "states", "aspect_tags", "opinion_tags")
         },
     )
     dim = extractor.encoder.dim
@@ -772,12 +883,13 @@ def _export_polarity(network) -> bytes:  # type: ignore[no-untyped-def]
     marks[0, 1] = 1
     graph = _export(
         network,
-        (ids, rev, marks),
-        ["ids", "rev", "marks"],
+        (ids, rev, torch.ones_like(ids), marks),
+        ["ids", "rev", "bigrams", "marks"],
         ["scores"],
         {
             "ids": {0: "batch", 1: "length"},
             "rev": {0: "batch", 1: "length"},
+            "bigrams": {0: "batch", 1: "length"},
             "marks": {0: "batch", 1: "length"},
             "scores": {0: "batch"},
         },
@@ -787,13 +899,19 @@ def _export_polarity(network) -> bytes:  # type: ignore[no-untyped-def]
 
 
 def _score_extraction(
-    vocab: list[str],
+    coder: AspectModel,
     graphs: dict[str, bytes],
     recipe: AspectRecipe,
     rows: Sequence[tuple[str, list[Triplet]]],
     threshold: float,
+    second: float = 0.9,
 ) -> dict[str, Any]:
-    model = AspectModel(vocab, graphs, {"max_len": recipe.max_len, "pair_threshold": threshold})
+    hyper = {
+        "max_len": recipe.max_len,
+        "pair_threshold": threshold,
+        "second_pair_threshold": second,
+    }
+    model = AspectModel(coder.vocab, graphs, hyper, None, coder.bigrams)
     found = model.extract([text for text, _ in rows])
     predicted = [
         [
@@ -802,16 +920,19 @@ def _score_extraction(
         ]
         for one in found
     ]
-    return score_triplets([t for _, t in rows], predicted) | {"threshold": threshold}
+    return score_triplets([t for _, t in rows], predicted) | {
+        "threshold": threshold,
+        "second_threshold": second,
+    }
 
 
 def _score_polarity(
-    vocab: list[str],
+    coder: AspectModel,
     graphs: dict[str, bytes],
     recipe: AspectRecipe,
     rows: Sequence[tuple[str, list[tuple[Span, str]]]],
 ) -> dict[str, Any]:
-    model = AspectModel(vocab, graphs, {"max_len": recipe.max_len})
+    model = AspectModel(coder.vocab, graphs, {"max_len": recipe.max_len}, None, coder.bigrams)
     pairs = [(text, text[span[0] : span[1]]) for text, aspects in rows for span, _ in aspects]
     gold = [p for _, aspects in rows for _, p in aspects]
     predicted = [POLARITY_COLUMNS[int(np.argmax(p))] for _, p in model.polarity(pairs)]
@@ -832,13 +953,17 @@ Task: aspect-sentiment triplets (aspect term or implicit, opinion term, polarity
 spans, and the polarity of a named aspect. Trained by `qinggan train aspects --config
 configs/aspects.toml` on this machine's CPU in {seconds / 60:.1f} minutes; runs with onnxruntime.
 
-Architecture ({meta.architecture}): character embeddings ({h["embedding_dim"]}, initialised from
-the shipped polarity CNN) -> {1 + len(h["dilations"])} masked convolutions ({h["channels"]}
-channels, dilations {h["dilations"]}) -> bidirectional GRU ({h["rnn_hidden"]} per direction);
-BIO heads for aspect and opinion terms; a pair scorer (span start/end/mean states, a learned
-"implicit aspect" vector, distance buckets) over none/positive/negative/neutral, threshold
-{h["pair_threshold"]} chosen on dev; a second network of the same shape with the aspect's
-characters marked classifies the polarity of a named aspect.
+Architecture ({meta.architecture}): character embeddings ({h["embedding_dim"]}, initialised
+from the shipped polarity CNN) and character-bigram embeddings ({h.get("bigram_dim", 0)}) ->
+{1 + len(h["dilations"])} masked convolutions ({h["channels"]} channels, dilations
+{h["dilations"]}) -> bidirectional GRU ({h["rnn_hidden"]} per direction); BIO heads for aspect
+and opinion terms (Viterbi-decoded); a pair scorer (span start/end/mean states, a learned
+"implicit aspect" vector, distance buckets) over none/positive/negative/neutral: each opinion
+keeps its best candidate when it scores {h["pair_threshold"]} or more, and a second aspect at
+{h.get("second_pair_threshold")} or more (both chosen on dev); a second network of the same
+shape with the aspect's characters marked classifies the polarity of a named aspect. Embedding
+and linear weights are stored as int8 (dynamic quantisation); the dev numbers below are those of
+the stored model.
 
 ## Dev metrics (exact spans)
 | metric | value |
@@ -867,3 +992,15 @@ Trained on restaurant/hotel reviews (extraction) and camera/car/notebook/phone/s
 (aspect polarity): other domains get fewer and less exact spans. Opinion spans follow the
 annotation style of aste_zh (often a whole clause such as 都是肉有点油腻).
 """
+
+
+def build_bigrams(texts: Sequence[str], recipe: AspectRecipe) -> list[str]:
+    """The most frequent character bigrams (and final characters) of the folded texts."""
+    if recipe.bigram_vocab_size <= 0:
+        return []
+    counts: Counter[str] = Counter()
+    for text in texts:
+        folded = fold(text)
+        counts.update(folded[i : i + 2] for i in range(len(folded)))
+    common = [b for b, n in counts.most_common(recipe.bigram_vocab_size)]
+    return [b for b in common if counts[b] >= recipe.bigram_min_count]
