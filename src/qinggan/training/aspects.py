@@ -947,6 +947,8 @@ def model_card(meta: ModelMeta, seconds: float) -> str:
     ap = meta.metrics.get("aspect_polarity_dev", {})
     h = meta.hyperparameters
     data = json.dumps(meta.training_data, ensure_ascii=False, indent=2)
+    bigram_dim = h.get("bigram_dim", 0)
+    bigrams = f" and character-bigram embeddings ({bigram_dim})" if bigram_dim else ""
     return f"""# Model card: {meta.name} (aspect-level opinions)
 
 Task: aspect-sentiment triplets (aspect term or implicit, opinion term, polarity) with character
@@ -954,7 +956,7 @@ spans, and the polarity of a named aspect. Trained by `qinggan train aspects --c
 configs/aspects.toml` on this machine's CPU in {seconds / 60:.1f} minutes; runs with onnxruntime.
 
 Architecture ({meta.architecture}): character embeddings ({h["embedding_dim"]}, initialised
-from the shipped polarity CNN) and character-bigram embeddings ({h.get("bigram_dim", 0)}) ->
+from the shipped polarity CNN){bigrams} ->
 {1 + len(h["dilations"])} masked convolutions ({h["channels"]} channels, dilations
 {h["dilations"]}) -> bidirectional GRU ({h["rnn_hidden"]} per direction); BIO heads for aspect
 and opinion terms (Viterbi-decoded); a pair scorer (span start/end/mean states, a learned
@@ -962,8 +964,9 @@ and opinion terms (Viterbi-decoded); a pair scorer (span start/end/mean states, 
 keeps its best candidate when it scores {h["pair_threshold"]} or more, and a second aspect at
 {h.get("second_pair_threshold")} or more (both chosen on dev); a second network of the same
 shape with the aspect's characters marked classifies the polarity of a named aspect. Embedding
-and linear weights are stored as int8 (dynamic quantisation); the dev numbers below are those of
-the stored model.
+tables and linear-layer weights are stored as int8 (one scale per table; activations stay float,
+so a text's answer never depends on its batch); the dev numbers below are those of the stored
+model.
 
 ## Dev metrics (exact spans)
 | metric | value |
