@@ -28,7 +28,13 @@ ModelOpt = Annotated[
 ]
 
 
-def _run(score: Callable[[], dict[str, Any]], json_output: bool) -> None:
+def _run(
+    score: Callable[[], dict[str, Any]],
+    json_output: bool,
+    show: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
+    """Score, refuse an error or an empty file, then print JSON or ``show`` the metrics (by
+    default the per-class report, and the level-2 one where there is one)."""
     try:
         metrics = score()
     except QingganError as exc:
@@ -37,6 +43,9 @@ def _run(score: Callable[[], dict[str, Any]], json_output: bool) -> None:
         fail("the file holds no labelled rows")
     if json_output:
         print_json(metrics)
+        return
+    if show is not None:
+        show(metrics)
         return
     print_report(metrics)
     if "level2_n" in metrics:
@@ -167,9 +176,7 @@ def evaluate_aspects_cli(
     pair and triplet F1 over exact spans."""
     from qinggan.training.aspects_eval import evaluate_aspects
 
-    _run_aspects(
-        lambda: evaluate_aspects(file, Analyzer(aspect_model=model)), json_output, ASPECT_LEVELS
-    )
+    _run(lambda: evaluate_aspects(file, Analyzer(aspect_model=model)), json_output, _show_spans)
 
 
 @app.command("aspect-polarity")
@@ -180,9 +187,7 @@ def evaluate_aspect_polarity_cli(
     "polarity"}]}): accuracy and macro-F1 over aspects."""
     from qinggan.training.aspects_eval import evaluate_aspect_polarity
 
-    _run_aspects(
-        lambda: evaluate_aspect_polarity(file, Analyzer(aspect_model=model)), json_output, ()
-    )
+    _run(lambda: evaluate_aspect_polarity(file, Analyzer(aspect_model=model)), json_output)
 
 
 #: what `evaluate aspects` prints: (metric key prefix, what it matches)
@@ -194,27 +199,8 @@ ASPECT_LEVELS = (
 )
 
 
-def _run_aspects(
-    score: Callable[[], dict[str, Any]], json_output: bool, levels: tuple[tuple[str, str], ...]
-) -> None:
-    try:
-        metrics = score()
-    except QingganError as exc:
-        fail(str(exc))
-    if metrics["n"] == 0:
-        fail("the file holds no labelled rows")
-    if json_output:
-        print_json(metrics)
-        return
-    if not levels:  # aspect polarity: the per-class report of the other tasks when it fits
-        if all(k in metrics for k in ("labels", "confusion")):
-            print_report(metrics)
-        else:
-            stdout.print(
-                f"n={metrics['n']}  accuracy={metrics['accuracy']:.4f}  "
-                f"macro-F1={metrics['macro_f1']:.4f}"
-            )
-        return
+def _show_spans(metrics: dict[str, Any]) -> None:
+    """Exact-match precision, recall and F1 of each level of aspect extraction."""
     counts = f", {metrics['n_triplets']} gold triplets" if "n_triplets" in metrics else ""
     stdout.print(f"n={metrics['n']} sentences{counts}")
     table = Table(title="exact-match scores")
@@ -225,7 +211,7 @@ def _run_aspects(
         value = metrics.get(key)
         return f"{value:.4f}" if isinstance(value, int | float) else "-"
 
-    for prefix, what in levels:
+    for prefix, what in ASPECT_LEVELS:
         scores = (cell(f"{prefix}_{m}") for m in ("precision", "recall", "f1"))
         table.add_row(what, *scores)
     stdout.print(table)
