@@ -380,7 +380,6 @@ POLARITY_CAPABILITIES = (
     "typos_pinyin",
 )
 EMOTION_STYLES = ("plain", "polite", "implicit", "mixed", "emoji", "long")
-EMOTION_LABELS = ("other", "anxiety", "anger", "happy", "lost", "sad", "fear", "satiric")
 
 
 def _suite_datasets(name: str, groups: Sequence[tuple[str, str, str]]) -> list[Dataset]:
@@ -436,35 +435,31 @@ class SuitePolarityTask(PolarityTask):
         return m
 
 
-class SuiteEmotionTask(Task):
+class SuiteEmotionTask(EmotionTask):
     """The 8 service emotions on the behavioural suite: one dataset per writing style, one per
-    label (accuracy there is the label's recall), and the whole suite."""
+    label (accuracy there is the label's recall), and the whole suite; scored like emotion8."""
 
-    name = "suite_emotion8"
     system_task = "emotion8"
-    description = (
-        "behavioural suite, 8 customer-service emotions: hand-written items per label and style "
-        "(benchmarks/suite/emotion.jsonl)"
-    )
-    per_class = (("f1_", "Per-class F1 (labels present in each file)"),)
-    notes = (
-        "rows suite/label/<label> hold one gold label each: their accuracy is that label's "
-        "recall; rows suite/style/<style> mix every label written in one style",
-    )
+
+    def __init__(self) -> None:
+        super().__init__(8)
+        self.name = "suite_emotion8"  # type: ignore[misc]
+        self.groups = ()  # type: ignore[misc]
+        self.description = (  # type: ignore[misc]
+            "behavioural suite, 8 customer-service emotions: hand-written items per label and "
+            "style (benchmarks/suite/emotion.jsonl)"
+        )
+        self.notes = (  # type: ignore[misc]
+            "rows suite/label/<label> hold one gold label each: their accuracy is that label's "
+            "recall; rows suite/style/<style> mix every label written in one style",
+        )
 
     def datasets(self, data_dir: Path, corpora_dir: Path) -> list[Dataset]:
-        groups = [(f"suite/label/{e}", "label", e) for e in EMOTION_LABELS]
+        from qinggan.labels import EMOTION8_LABELS
+
+        groups = [(f"suite/label/{e.value}", "label", e.value) for e in EMOTION8_LABELS]
         groups += [(f"suite/style/{style}", "style", style) for style in EMOTION_STYLES]
         return _suite_datasets("emotion", groups)
-
-    def protocols(self) -> dict[str, str]:
-        return {MULTICLASS: PROTOCOL_TEXT[MULTICLASS]}
-
-    def protocol(self, ds: Dataset) -> str:
-        return MULTICLASS
-
-    def score(self, ds: Dataset, items: Sequence[Item], outputs: Sequence[Any]) -> dict[str, Any]:
-        return _label_metrics([i.label for i in items], [str(o) for o in outputs], MULTICLASS)
 
 
 REGISTRY: dict[str, Task] = {
