@@ -129,6 +129,22 @@ class Layout:
 
 
 # -- CSV / TSV ------------------------------------------------------------------------------------
+def csv_header(path: Path, column: str, delimiter: str) -> list[str]:
+    """The header line of a CSV/TSV file, which must name ``column`` (else a DataError or a
+    ConfigError that lists the columns). Lifts the csv module's field-size cap."""
+    csv.field_size_limit(FIELD_LIMIT)
+    with _open_csv(path) as f:
+        header = next(csv.reader(f, delimiter=delimiter), None)
+    if not header:
+        raise DataError("no header line; the first line must name the columns", path=str(path))
+    if column not in header:
+        raise ConfigError(
+            f"column {column!r} is not in the header of {path}; its columns are: "
+            f"{', '.join(header)}; pick one with --column"
+        )
+    return header
+
+
 def _open_csv(path: str | Path, mode: str = "r") -> Any:
     encoding = "utf-8-sig" if mode == "r" else "utf-8"
     return open(path, mode, encoding=encoding, errors="surrogateescape", newline="")
@@ -235,16 +251,7 @@ class CsvLayout(Layout):
 
     @classmethod
     def open(cls, path: Path, column: str, plan: TaskPlan, delimiter: str) -> CsvLayout:
-        csv.field_size_limit(FIELD_LIMIT)
-        with _open_csv(path) as f:
-            header = next(csv.reader(f, delimiter=delimiter), None)
-        if not header:
-            raise DataError("no header line; the first line must name the columns", path=str(path))
-        if column not in header:
-            raise ConfigError(
-                f"column {column!r} is not in the header of {path}; its columns are: "
-                f"{', '.join(header)}; pick one with --column"
-            )
+        header = csv_header(path, column, delimiter)
         _clashes(header, plan, path)
         return cls(str(path), delimiter, tuple(header), header.index(column))
 

@@ -49,7 +49,6 @@ BATCH = 512
 KEEP_ERRORS = 5
 HIGHLIGHTS = 10  # aspect terms listed as most criticised / most praised
 SNIPPET = 36  # characters kept on each side of an example's spans
-_FIELD_LIMIT = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,16 +443,9 @@ def _jsonl_rows(path: Path, column: str) -> tuple[Iterator[ReportRow], bool]:
 
 
 def _csv_rows(path: Path, column: str, delimiter: str) -> tuple[Iterator[ReportRow], bool]:
-    csv.field_size_limit(_FIELD_LIMIT)
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
-        header = next(csv.reader(f, delimiter=delimiter), None)
-    if not header:
-        raise DataError("no header line; the first line must name the columns", path=str(path))
-    if column not in header:
-        raise ConfigError(
-            f"column {column!r} is not in the header of {path}; its columns are: "
-            f"{', '.join(header)}; pick one with --column"
-        )
+    from qinggan.bulk.formats import csv_header
+
+    header = csv_header(path, column, delimiter)
     bulk = BULK_MARKER in header
 
     def rows() -> Iterator[ReportRow]:
