@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.markup import escape
 
+from qinggan.absa.spans import char_marks, mark_runs
 from qinggan.cli.analyze import JsonOpt, MaxBytesOpt, TextsArg, _analyzer
 from qinggan.cli.common import TABLE_TEXT_CHARS
 from qinggan.cli.texts import answer_texts, colour
@@ -55,28 +56,17 @@ def marked(text: str, opinions: Any, limit: int = TABLE_TEXT_CHARS) -> str:
     """``text`` as rich markup on one line: aspect spans underlined, opinion spans in their
     polarity's colour (where the two overlap the aspect's style wins), cut to ``limit``
     characters (an ellipsis marks the cut; ``--json`` carries the whole text)."""
-    styles: list[str] = [""] * len(text)
-    for o in opinions:
-        for span, style in (
-            (o.aspect_span, ASPECT_STYLE),
-            (o.opinion_span, OPINION_STYLE.get(o.polarity.value, "bold")),
-        ):
-            if span is None:
-                continue
-            for i in range(max(0, span[0]), min(len(text), span[1])):
-                if style == ASPECT_STYLE or not styles[i]:
-                    styles[i] = style
+    styles = char_marks(
+        len(text),
+        [(o.aspect_span, ASPECT_STYLE) for o in opinions]  # listed first: the aspect wins
+        + [(o.opinion_span, OPINION_STYLE.get(o.polarity.value, "bold")) for o in opinions],
+    )
     shown = "".join(" " if c.isspace() else c for c in text)  # one line, offsets kept
     cut = len(shown) > limit
     if cut:
         shown = shown[: limit - 1]
-    out: list[str] = []
-    i = 0
-    while i < len(shown):
-        j = i
-        while j < len(shown) and styles[j] == styles[i]:
-            j += 1
-        piece = escape(shown[i:j])
-        out.append(f"[{styles[i]}]{piece}[/]" if styles[i] else piece)
-        i = j
-    return "".join(out) + ("…" if cut else "")
+    pieces = (
+        f"[{style}]{escape(piece)}[/]" if style else escape(piece)
+        for piece, style in mark_runs(shown, styles)
+    )
+    return "".join(pieces) + ("…" if cut else "")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from qinggan.absa.spans import char_marks, mark_runs
 from qinggan.reports.aspects import POLARITIES
 
 COLOURS = {"positive": "#1f9d55", "negative": "#d64545", "neutral": "#9aa3b2"}
@@ -272,25 +273,19 @@ def _opinions_cell(entry: dict[str, Any]) -> str:
 def highlighted(example: dict[str, Any]) -> str:
     """An example sentence with its aspect and opinion spans marked (overlaps drawn once)."""
     text: str = example["text"]
-    roles: list[str] = [""] * len(text)
     spans = (
         ("aspect", example.get("aspect_span")),
         (f"opinion {example.get('polarity', '')}", example.get("opinion_span")),
     )
-    for role, span in spans:
-        if span and 0 <= span[0] <= span[1] <= len(text):
-            for i in range(span[0], span[1]):
-                roles[i] = roles[i] or role  # the aspect wins where the two overlap
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        j = i
-        while j < len(text) and roles[j] == roles[i]:
-            j += 1
-        piece = escape(text[i:j])
-        out.append(f'<mark class="{roles[i].strip()}">{piece}</mark>' if roles[i] else piece)
-        i = j
-    return "".join(out)
+    # a span that does not fit the text is left out; the aspect wins where the two overlap
+    roles = char_marks(
+        len(text),
+        [(span, role) for role, span in spans if span and 0 <= span[0] <= span[1] <= len(text)],
+    )
+    return "".join(
+        f'<mark class="{role.strip()}">{escape(piece)}</mark>' if role else escape(piece)
+        for piece, role in mark_runs(text, roles)
+    )
 
 
 def _examples_cell(entry: dict[str, Any]) -> str:
