@@ -10,11 +10,8 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,12 +27,6 @@ README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 EXAMPLE = re.compile(r"<!-- readme-example: (\w+) -->\n```bash\n(.*?)\n```", re.S)
 EXAMPLES = dict(EXAMPLE.findall(README))
 BASE_LINE = "BASE=http://localhost:8000"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -59,26 +50,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
         env=env, cwd=home, capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     app = json.loads(added.stdout)
-    port = _free_port()
-    log = (home / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "qinggan", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, cwd=home, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = (home / "serve.log").read_text(encoding="utf-8", errors="replace")[-2000:]
-                pytest.fail(f"qinggan serve did not come up: {tail}")
-            time.sleep(0.2)
+    from tests.service.conftest import free_port, serve_process
+
+    port = free_port()
+    command = [sys.executable, "-m", "qinggan", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with serve_process(command, env, home / "serve.log", port, cwd=home, timeout_s=120) as base:
         yield {
             **env,
             "APP_ID": app["app_id"],
@@ -86,14 +62,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
             "BASE": base,
             "HOME_DIR": str(home),
         }
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def _run_example(name: str, server: dict[str, str]) -> Any:

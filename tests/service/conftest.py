@@ -161,14 +161,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_process(command: list[str], env: dict[str, str], log: Path, port: int) -> Iterator[str]:
-    """Run the server ``command`` in a child process logging to ``log``; yield its base URL on
-    127.0.0.1:``port`` once /healthz answers, stop it at the end."""
+def serve_process(
+    command: list[str],
+    env: dict[str, str],
+    log: Path,
+    port: int,
+    *,
+    cwd: Path | None = None,
+    timeout_s: float = 60,
+) -> Iterator[str]:
+    """Run the server ``command`` (in ``cwd``) in a child process logging to ``log``; yield its
+    base URL on 127.0.0.1:``port`` once /healthz answers, stop it at the end."""
     with log.open("wb") as sink:
-        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=sink, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + timeout_s
         while True:
             if process.poll() is not None:
                 pytest.fail(f"the server exited early:\n{log.read_text(errors='replace')}")
@@ -178,7 +186,7 @@ def serve_process(command: list[str], env: dict[str, str], log: Path, port: int)
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail("the server did not answer /healthz within 60 s")
+                pytest.fail(f"the server did not answer /healthz within {timeout_s:.0f} s")
             time.sleep(0.1)
         yield base_url
     finally:
