@@ -10,10 +10,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from benchmarks.report import DEFAULT_BASELINE
 from benchmarks.speed import pin_single_thread_env
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 DEFAULT_REPORT = Path(__file__).resolve().parent / "REPORT.md"
+BASELINE_HELP = (
+    "results JSON of the previously shipped models, compared in the report's 'Shipped models: "
+    f"before and after' section (default {DEFAULT_BASELINE} when it exists; 'none': no section)"
+)
 #: where a run writes unless told otherwise: one folder per run, ignored by git (/runs/)
 SCRATCH_DIR = Path(__file__).resolve().parents[1] / "runs" / "benchmarks"
 DATA_HELP = (
@@ -81,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
         "--qinggan-model", default=None, help="benchmark this model directory via qinggan.load()"
     )
     run.add_argument("--seed", type=int, default=20261121)
+    run.add_argument("--baseline", default=None, help=BASELINE_HELP)
     g = run.add_argument_group("profile overrides (mostly for tests)")
     g.add_argument("--items", type=int, default=None, help="max items per dataset")
     g.add_argument("--rounds", type=int, default=None, help="timed rounds per measurement")
@@ -94,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--from", dest="source", type=Path, default=DEFAULT_OUT, help="results JSON")
     rep.add_argument("--report", type=Path, default=DEFAULT_REPORT, help="markdown report")
     rep.add_argument("--plots-dir", type=Path, default=None, help="default: beside the JSON")
+    rep.add_argument("--baseline", default=None, help=BASELINE_HELP)
 
     sub.add_parser("list", help="show systems, tasks and profiles")
     p.set_defaults(_profiles=PROFILES)
@@ -126,13 +133,27 @@ def _list() -> int:
     return 0
 
 
+def baseline_path(args: argparse.Namespace) -> Path | None:
+    """--baseline: None for 'none' (or the default file missing); exits 2 on a missing file."""
+    if args.baseline is None:
+        return DEFAULT_BASELINE if DEFAULT_BASELINE.is_file() else None
+    if args.baseline.strip().lower() in ("", "none"):
+        return None
+    path = Path(args.baseline).resolve()
+    if not path.is_file():
+        print(f"error: --baseline {args.baseline}: no such file", file=sys.stderr)
+        raise SystemExit(2)
+    return path
+
+
 def _report(args: argparse.Namespace) -> int:
     from benchmarks import report
 
+    baseline = baseline_path(args)
     source = args.source.resolve()
     result = json.loads(source.read_text(encoding="utf-8"))
     plots_dir = (args.plots_dir or source.parent).resolve()
-    report_path, plots = report.write(result, args.report.resolve(), plots_dir)
+    report_path, plots = report.write(result, args.report.resolve(), plots_dir, baseline)
     for path in (report_path, *plots.values()):
         print(f"wrote {path}", file=sys.stderr)
     return 0
@@ -206,6 +227,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"error: no corpora folder at {corpora_dir} (use --corpora-dir)", file=sys.stderr)
         return 2
     out, report_path = output_paths(args)
+    baseline = baseline_path(args)  # before the run, so a wrong path fails fast
     cfg = RunConfig(
         profile=profile,
         data_dir=data_dir,
@@ -220,7 +242,7 @@ def _run(args: argparse.Namespace) -> int:
     text = json.dumps(_finite(result), ensure_ascii=False, indent=1, allow_nan=False)
     out.write_text(text + "\n", encoding="utf-8")
     plots_dir = (args.plots_dir or out.parent).resolve()
-    report_path, plots = report.write(result, report_path, plots_dir)
+    report_path, plots = report.write(result, report_path, plots_dir, baseline)
     print(f"wrote {out}", file=sys.stderr)
     print(f"wrote {report_path}", file=sys.stderr)
     for path in plots.values():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,11 @@ from benchmarks.other_results import render_other_results
 
 ACCURACY_PNG = "accuracy.png"
 SPEED_PNG = "speed_vs_accuracy.png"
+#: the frozen run of the models shipped before the shared multi-task encoder; the report compares
+#: the current run with it ("Shipped models: before and after") whenever the file exists
+DEFAULT_BASELINE = Path(__file__).resolve().parent / "results" / "baseline-2026-11-21.json"
+#: the systems compared with their baseline (each only where both runs scored it)
+BASELINE_SYSTEMS = ("qinggan", "qinggan-fast")
 
 
 def _fmt(x: Any, digits: int = 4) -> str:
@@ -135,9 +141,11 @@ def render(
     report_path: Path,
     plots: dict[str, Path],
     results_dir: Path | None = None,
+    baseline: dict[str, Any] | None = None,
 ) -> str:
     """The markdown report. PNG links are relative to ``report_path``; the separate benchmarks'
-    JSON files in ``results_dir`` get a section of their own."""
+    JSON files in ``results_dir`` get a section of their own; a ``baseline`` run (the results
+    JSON of the models shipped before) gets a before/after section."""
     systems = _systems(result)
     peers = [s for s in systems if result["systems"][s]["peer"]]
     m = result["machine"]
@@ -188,6 +196,8 @@ def render(
     add("")
 
     _headline(result, systems, peers, add)
+    if baseline is not None:
+        _before_after(baseline, result, add)
     _accuracy(result, systems, plots, report_path, add)
     _speed(result, systems, peers, plots, report_path, add)
     _judgements(result, systems, add)
@@ -615,6 +625,235 @@ def _load(result, systems, add) -> None:  # type: ignore[no-untyped-def]
     add("")
 
 
+def _signed(d: float | None, digits: int = 4, unit: str = "") -> str:
+    """new - old with its sign; a difference that rounds to zero prints as +0 (never -0)."""
+    if d is None:
+        return "-"
+    if abs(d) < 0.5 * 10**-digits:
+        d = 0.0
+    return f"{d:+,.{digits}f}{unit}"
+
+
+def _delta(old: float | None, new: float | None) -> float | None:
+    return None if old is None or new is None else new - old
+
+
+def _compared_systems(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """qinggan where either run scored it; the other BASELINE_SYSTEMS where both did."""
+    o, n = set(_systems(old)), set(_systems(new))
+    return [
+        s for s in BASELINE_SYSTEMS if (s in o or s in n) if s == "qinggan" or (s in o and s in n)
+    ]
+
+
+def _union(*keys_lists: Any) -> list[Any]:
+    out: list[Any] = []
+    for keys in keys_lists:
+        for k in keys:
+            if k not in out:
+                out.append(k)
+    return out
+
+
+def _snownlp_times(result: dict[str, Any], system: str, bucket: str) -> float | None:
+    """system / snownlp texts per second, one thread, medians (as the ratios table)."""
+    sp = result.get("speed", {}).get("results", {})
+    mine = sp.get(system, {}).get(bucket)
+    snow = sp.get("snownlp", {}).get(bucket)
+    if not mine or not snow or not snow["single"]["texts_per_s"].get("median"):
+        return None
+    return mine["single"]["texts_per_s"]["median"] / snow["single"]["texts_per_s"]["median"]
+
+
+def _before_after(old: dict[str, Any], new: dict[str, Any], add) -> None:  # type: ignore[no-untyped-def]
+    """The baseline run (the models shipped before) beside this run, for qinggan: every task's
+    datasets (the behavioural suite's capabilities and labels included), means, speed, load and
+    size. ``-``: not in that run."""
+    systems = _compared_systems(old, new)
+    if not systems:
+        return
+    om, nm = old.get("machine", {}), new.get("machine", {})
+    add("## Shipped models: before and after")
+    add("")
+    add(
+        f"Before: the baseline run of {old.get('created_at')} ({old.get('mode')} mode, git "
+        f"{om.get('git_commit') or '(none)'}; its behavioural-suite rows may come from a later "
+        f"accuracy run, see the notes of the suite tables); after: this run "
+        f"({new.get('mode')} mode, git {nm.get('git_commit') or '(none)'}). "
+        "`new - old` is positive where the current run scores higher; `-`: not scored in that "
+        "run. Items differ where a dataset changed between the runs. The behavioural suite's "
+        "rows are its capabilities (suite_polarity) and its labels and styles (suite_emotion8: "
+        "the accuracy of suite/label/<label> is that label's recall)."
+    )
+    add("")
+    old_acc, new_acc = old.get("accuracy", {}), new.get("accuracy", {})
+    for task_name in _union(new_acc, old_acc):
+        ot, nt = old_acc.get(task_name, {}), new_acc.get(task_name, {})
+        ods, nds = ot.get("datasets", {}), nt.get("datasets", {})
+        names = _union(nds, ods)
+        if not names:
+            continue
+        cols = _union(
+            [("accuracy", "accuracy"), ("macro_f1", "macro-F1")],
+            [
+                tuple(c)
+                for c in (nt.get("extra_metrics") or []) + (ot.get("extra_metrics") or [])
+                if not c[0].endswith("_n")
+            ],
+        )
+        add(f"### {task_name}")
+        add("")
+        head = " | ".join(f"{title} old | {title} new | new - old" for _, title in cols)
+        add(f"| dataset | system | items | {head} |")
+        add("|" + "---|" * (3 + 3 * len(cols)))
+        for ds_name in names:
+            o_ds, n_ds = ods.get(ds_name), nds.get(ds_name)
+            on, nn = (o_ds or {}).get("n_eval"), (n_ds or {}).get("n_eval")
+            items = _fmt(nn) if on == nn else f"{_fmt(on)} -> {_fmt(nn)}"
+            for s in systems:
+                om_ = (o_ds or {}).get("results", {}).get(s)
+                nm_ = (n_ds or {}).get("results", {}).get(s)
+                if om_ is None and nm_ is None:
+                    continue
+                cells = []
+                for key, _ in cols:
+                    ov = (om_ or {}).get(key)
+                    nv = (nm_ or {}).get(key)
+                    cells += [_fmt(ov), _fmt(nv), _signed(_delta(ov, nv))]
+                add(f"| {ds_name} | {s} | {items} | " + " | ".join(cells) + " |")
+        add("")
+
+    add("Means over each task's datasets (over different datasets where the runs differ):")
+    add("")
+    add("| task | system | mean of | old | new | new - old |")
+    add("|---|---|---|---|---|---|")
+    old_sum, new_sum = old.get("summary", {}), new.get("summary", {})
+    for task_name in _union(new_sum, old_sum):
+        om_all = old_sum.get(task_name, {}).get("mean", {})
+        nm_all = new_sum.get(task_name, {}).get("mean", {})
+        for s in systems:
+            o_m, n_m = om_all.get(s, {}), nm_all.get(s, {})
+            for key in _union(sorted(n_m), sorted(o_m)):
+                ov, nv = o_m.get(key), n_m.get(key)
+                add(
+                    f"| {task_name} | {s} | {key} | {_fmt(ov)} | {_fmt(nv)} | "
+                    f"{_signed(_delta(ov, nv))} |"
+                )
+    add("")
+
+    same_cpu = (om.get("cpu_model"), om.get("cpu_count")) == (
+        nm.get("cpu_model"),
+        nm.get("cpu_count"),
+    )
+    add(
+        "Speed, load and size (speed: medians, one thread unless said; `x snownlp` = texts per "
+        "second over snownlp's on the same texts in the same run"
+        + (
+            ")."
+            if same_cpu
+            else f"; the runs used different machines: {om.get('cpu_model')} x "
+            f"{om.get('cpu_count')} before, {nm.get('cpu_model')} x {nm.get('cpu_count')} after, "
+            "so compare the `x snownlp` ratios rather than absolute rates)."
+        )
+    )
+    add("")
+    add("| figure | system | old | new | new - old |")
+    add("|---|---|---|---|---|")
+    osp, nsp = old.get("speed", {}), new.get("speed", {})
+    buckets = _union(nsp.get("buckets", {}), osp.get("buckets", {}))
+
+    def row(label: str, s: str, ov: Any, nv: Any, fmt, digits: int, unit: str = "") -> None:  # type: ignore[no-untyped-def]
+        if ov is None and nv is None:
+            return
+        add(f"| {label} | {s} | {fmt(ov)} | {fmt(nv)} | {_signed(_delta(ov, nv), digits, unit)} |")
+
+    def single(r: dict[str, Any], s: str, b: str) -> float | None:
+        x = r.get("results", {}).get(s, {}).get(b)
+        return x["single"]["texts_per_s"]["median"] if x else None
+
+    def p50(r: dict[str, Any], s: str, b: str) -> float | None:
+        x = r.get("results", {}).get(s, {}).get(b)
+        return x["latency"]["p50_ms"] if x else None
+
+    def ms(x: float | None) -> str:
+        return _fmt(x, 3)
+
+    for s in systems:
+        for b in buckets:
+            row(f"texts/s, {b} texts", s, single(osp, s, b), single(nsp, s, b), _rate, 1)
+        for b in buckets:
+            row(
+                f"x snownlp, {b} texts",
+                s,
+                _snownlp_times(old, s, b),
+                _snownlp_times(new, s, b),
+                _times,
+                2,
+                "x",
+            )
+        for b in buckets:
+            row(f"p50 latency ms, {b} texts", s, p50(osp, s, b), p50(nsp, s, b), ms, 3)
+        oj = osp.get("judgements", {}).get(s, {})
+        nj = nsp.get("judgements", {}).get(s, {})
+        for j in _union(nj, oj):
+            row(
+                f"us/text, {j} (short texts, batch)",
+                s,
+                oj.get(j, {}).get("us_per_text"),
+                nj.get(j, {}).get("us_per_text"),
+                lambda x: "-" if x is None else f"{x:,.1f}",
+                1,
+            )
+        ol, nl = old.get("load", {}).get(s, {}), new.get("load", {}).get(s, {})
+        row("load s", s, ol.get("load_s"), nl.get("load_s"), ms, 3)
+        row(
+            "peak RSS MiB",
+            s,
+            ol.get("peak_rss_mib"),
+            nl.get("peak_rss_mib"),
+            lambda x: _fmt(x, 1),
+            1,
+        )
+    shown: set[Any] = set()
+    for s in systems:
+        oz, nz = old.get("size", {}).get(s, {}), new.get("size", {}).get(s, {})
+        where = (oz.get("models_dir"), nz.get("models_dir"))
+        if where in shown:  # qinggan-fast runs qinggan's package: its size is qinggan's
+            continue
+        shown.add(where)
+
+        def mib(b: Any) -> float | None:
+            return None if b is None else b / 2**20
+
+        def fmt_mib(x: float | None) -> str:
+            return "-" if x is None else f"{x:,.1f} MiB"
+
+        row(
+            "package size",
+            s,
+            mib(oz.get("package_bytes")),
+            mib(nz.get("package_bytes")),
+            fmt_mib,
+            1,
+            " MiB",
+        )
+        of, nf = _fmt(oz.get("model_files")), _fmt(nz.get("model_files"))
+        files = f" ({nf} files)" if of == nf else f" ({of} -> {nf} files)"
+        row(
+            "model files" + files,
+            s,
+            mib(oz.get("model_bytes")),
+            mib(nz.get("model_bytes")),
+            fmt_mib,
+            1,
+            " MiB",
+        )
+        op, np_ = oz.get("per_model_bytes") or {}, nz.get("per_model_bytes") or {}
+        for name in _union(np_, op):
+            row(f"model {name}", s, mib(op.get(name)), mib(np_.get(name)), fmt_mib, 1, " MiB")
+    add("")
+
+
 def _notes(result, add) -> None:  # type: ignore[no-untyped-def]
     ran = set(_systems(result))
     add("## Caveats")
@@ -650,10 +889,22 @@ def _notes(result, add) -> None:  # type: ignore[no-untyped-def]
     add("")
 
 
+def load_baseline(path: Path | None) -> dict[str, Any] | None:
+    """The baseline run's JSON, or None when ``path`` is None or names no file."""
+    if path is None or not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def write(
-    result: dict[str, Any], report_path: Path, plots_dir: Path
+    result: dict[str, Any],
+    report_path: Path,
+    plots_dir: Path,
+    baseline_path: Path | None = DEFAULT_BASELINE,
 ) -> tuple[Path, dict[str, Path]]:
     plots = write_plots(result, plots_dir)
     report_path.parent.mkdir(parents=True, exist_ok=True)
-    report_path.write_text(render(result, report_path, plots, plots_dir), encoding="utf-8")
+    baseline = load_baseline(baseline_path)
+    text = render(result, report_path, plots, plots_dir, baseline=baseline)
+    report_path.write_text(text, encoding="utf-8")
     return report_path, plots
