@@ -34,6 +34,14 @@ class Emotion(StrEnum):
     SATIRIC = "satiric"
 
 
+class Sarcasm(StrEnum):
+    """Whether a text is sarcastic: an auxiliary head of the shared encoder (it teaches the
+    encoder what ``satiric`` reads like; no door answers with it)."""
+
+    NON_SARCASM = "non_sarcasm"
+    SARCASM = "sarcasm"
+
+
 EMOTION7_LABELS: tuple[Emotion, ...] = tuple(e for e in Emotion if e is not Emotion.SATIRIC)
 EMOTION8_LABELS: tuple[Emotion, ...] = tuple(Emotion)
 #: emotions that carry an intensity level (JD V2 levelList)

@@ -32,6 +32,12 @@ DataOpt = Annotated[
 DevOpt = Annotated[
     list[Path] | None, typer.Option(help="Dev files; default: 10% of --data held out.")
 ]
+CacheOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Keep fitted members here and reuse one fitted on the same rows with the same spec."
+    ),
+]
 ArchOpt = Annotated[str, typer.Option(help="With --data: linear or cnn.")]
 DataRootOpt = Annotated[
     Path | None,
@@ -50,6 +56,7 @@ def _train(
     dev: list[Path] | None,
     architecture: str,
     data_root: Path | None = None,
+    cache: Path | None = None,
 ) -> None:
     require_extra("train", "sklearn", "scipy")
     from qinggan.training.recipe import load_recipe, recipe_from_files
@@ -85,6 +92,7 @@ def _train(
                 recipe,
                 output,
                 progress=lambda stage, done, total: status.update(f"{stage} ({done}/{total})"),
+                cache=cache,
             )
     except QingganError as exc:
         fail(str(exc))
@@ -166,10 +174,11 @@ def _command(task: str) -> Callable[..., None]:
         dev: DevOpt = None,
         architecture: ArchOpt = "linear",
         data_root: DataRootOpt = None,
+        cache: CacheOpt = None,
     ) -> None:
         if data_root is not None and config is None:
             fail("--data-root moves a --config recipe's data; give --config too")
-        _train(task, output, config, data, dev, architecture, data_root)
+        _train(task, output, config, data, dev, architecture, data_root, cache)
 
     command.__doc__ = TASK_HELP[task]
     return command
@@ -177,6 +186,49 @@ def _command(task: str) -> Callable[..., None]:
 
 for _task in TASK_LABELS:
     app.command(_task)(_command(_task))
+
+
+@app.command("shared")
+def shared(
+    output: OutputOpt,
+    config: Annotated[
+        Path, typer.Option(help="The shared encoder's recipe (configs/shared.toml).")
+    ],
+    cache: CacheOpt = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(min=1, help="At most this many rows per head and per file (a quick trial)."),
+    ] = None,
+) -> None:
+    """The shared encoder: one network, a head per judgement, distilled from a teacher."""
+    require_extra("train", "sklearn", "scipy", "torch", "onnx")
+    from qinggan.training.shared import load_shared_recipe, train_shared
+
+    check_writable(output)
+    try:
+        recipe = load_shared_recipe(config)
+        with stderr.status("training...") as status:
+            report = train_shared(
+                recipe,
+                output,
+                cache=cache,
+                limit=limit,
+                progress=lambda stage, done, total: status.update(f"{stage} ({done}/{total})"),
+            )
+    except QingganError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write the model to {output}: {exc.strerror or exc}")
+    stdout.print(
+        f"shared encoder trained on {report.n_train} gold texts and {report.n_transfer} transfer "
+        f"texts; written to {report.output}"
+    )
+    for head, devs in report.stages["student"].items():
+        for name, m in devs.items():
+            stdout.print(
+                f"  {head} dev {name}: n={m['n']} accuracy={m['accuracy']:.4f} "
+                f"macro-F1={m['macro_f1']:.4f}"
+            )
 
 
 @app.command("aspects")

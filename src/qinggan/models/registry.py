@@ -26,6 +26,7 @@ from qinggan.models.base import log_proba, softmax
 from qinggan.models.io import ModelMeta, read_meta
 from qinggan.models.linear import HashedLinearClassifier
 from qinggan.models.neural import CharCNNClassifier
+from qinggan.models.shared import SharedEncoderHead
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,8 @@ def _load_one(
         return HashedLinearClassifier.load(directory, hyperparameters)
     if architecture == CharCNNClassifier.architecture:
         return CharCNNClassifier.load(directory, hyperparameters, labels)
+    if architecture == SharedEncoderHead.architecture:
+        return SharedEncoderHead.load(directory, hyperparameters, labels)
     raise ModelError(f"unknown architecture {architecture!r} in {directory}")
 
 

@@ -74,7 +74,9 @@ class SharedEncoder:
     def __init__(self, directory: Path) -> None:
         meta = read_meta(directory)
         if meta.architecture != ENCODER_ARCHITECTURE:
-            raise ModelError(f"{directory} holds a {meta.architecture}, not a {ENCODER_ARCHITECTURE}")
+            raise ModelError(
+                f"{directory} holds a {meta.architecture}, not a {ENCODER_ARCHITECTURE}"
+            )
         try:
             self.onnx_bytes = (directory / ENCODER_FILE).read_bytes()
             self.vocab = read_vocab(directory / VOCAB_FILE)
@@ -223,4 +225,3 @@ class SharedEncoderHead:
                 f"{list(classes)}"
             )
         return head
-

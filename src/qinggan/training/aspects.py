@@ -12,7 +12,7 @@ src/qinggan/resources/models/aspects`` reproduces the shipped model.
   (:func:`qinggan.training.splits.is_dev`), as for every corpus without a dev split. A few rows are
   also seen with no aspect marked, which is how the model answers an aspect missing from its text.
 
-Both networks embed characters (initialised from the shipped polarity CNN's unit embeddings when
+Both networks embed characters (initialised from the shared encoder's unit embeddings when
 ``init_from`` names it) and character bigrams (which stand in for word boundaries: no segmenter is
 needed at run time), run a stack of masked convolutions and a bidirectional GRU whose backward
 half reads each text over its own length, so padding never changes a text's states.
@@ -50,6 +50,7 @@ from qinggan.absa.model import (
 )
 from qinggan.errors import ConfigError, DataError
 from qinggan.models.io import ModelMeta
+from qinggan.models.shared import ENCODER_FILE, VOCAB_FILE, read_vocab
 from qinggan.training.aspects_eval import (
     Triplet,
     parse_aspect_row,
@@ -229,15 +230,15 @@ def build_vocab(texts: Sequence[str], recipe: AspectRecipe, extra: Sequence[str]
 
 
 def pretrained_units(directory: Path) -> tuple[dict[str, int], np.ndarray]:
-    """Unit -> row of the embedding table of a shipped unit-CNN model."""
+    """Unit -> row of the embedding table of the shared encoder (or of a unit-CNN model)."""
     import onnx
     from onnx import numpy_helper
 
-    vocab = {}
-    for line in (directory / "vocab.tsv").read_text(encoding="utf-8").splitlines():
-        unit, _, index = line.rpartition("\t")
-        vocab[unit] = int(index)
-    graph = onnx.load(str(directory / "cnn.onnx")).graph
+    vocab = read_vocab(directory / VOCAB_FILE)
+    network = directory / ENCODER_FILE
+    if not network.is_file():
+        network = directory / "cnn.onnx"
+    graph = onnx.load(str(network)).graph
     table = next(
         numpy_helper.to_array(init) for init in graph.initializer if init.name.startswith("embed")
     )

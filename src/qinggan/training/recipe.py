@@ -166,7 +166,7 @@ def load_data(recipe: Recipe) -> TrainingData:
         label_map = source.label_map or {label: label for label in recipe.labels}
         dev[name] = read_labelled(source.path, label_map=label_map, label_field=source.label_field)
     dev_texts = {ex.text for examples in dev.values() for ex in examples}
-    dev_texts |= _texts_of(recipe.exclude)
+    dev_texts |= texts_of(recipe.exclude)
     # a hand label wins over a public corpus's label for the same text (a relabelled row)
     authoritative = {ex.text for ex in train if ex.source in hand_labelled}
     train = [ex for ex in train if ex.source in hand_labelled or ex.text not in authoritative]
@@ -177,7 +177,7 @@ def load_data(recipe: Recipe) -> TrainingData:
     return TrainingData(train=train, dev=dev, fingerprint=digest.hexdigest()[:16], sources=summary)
 
 
-def _texts_of(paths: list[Path]) -> set[str]:
+def texts_of(paths: list[Path]) -> set[str]:
     from qinggan.training.corpora import read_records
 
     texts: set[str] = set()

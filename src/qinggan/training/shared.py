@@ -36,7 +36,7 @@ from qinggan.models.shared import ENCODER_ARCHITECTURE, ENCODER_FILE, VOCAB_FILE
 from qinggan.text import normalize
 from qinggan.training.cascade import fit_temperature
 from qinggan.training.corpora import read_records
-from qinggan.training.recipe import Recipe, TrainingData, texts_of, load_data, load_recipe
+from qinggan.training.recipe import Recipe, TrainingData, load_data, load_recipe, texts_of
 from qinggan.training.torch_shared import EncoderShape, HeadTargets, SharedTrainer
 from qinggan.training.train import (
     POLARITY_TASK,
@@ -145,7 +145,11 @@ class _Corpus:
 
 
 def _dev_scores(
-    task: TaskSpec, dev: dict[str, list[str]], gold: dict[str, list[str]], logp: dict[str, np.ndarray], classes: tuple[str, ...]
+    task: TaskSpec,
+    dev: dict[str, list[str]],
+    gold: dict[str, list[str]],
+    logp: dict[str, np.ndarray],
+    classes: tuple[str, ...],
 ) -> dict[str, dict[str, Any]]:
     return {
         name: headline_metrics(task.score(gold[name], softmax(logp[name]), classes)) for name in dev
@@ -226,7 +230,10 @@ def train_shared(
         # network; the linear member keeps the task's own rows (the task model reuses it)
         kept = [i for i, t in enumerate(texts) if t not in excluded]
         rows = np.array([corpus.add(texts[i]) for i in kept], dtype=np.int64)
-        spec = {"seed": head.recipe.seed, **(head.recipe.model.get("components") or [head.recipe.model])[0]}
+        spec = {
+            "seed": head.recipe.seed,
+            **(head.recipe.model.get("components") or [head.recipe.model])[0],
+        }
         say(f"fitting the linear member of {head.name}")
         linear = fit_member(
             spec,
@@ -249,7 +256,9 @@ def train_shared(
         }
     n_gold = len(corpus.texts)
 
-    def targets(n: int, soft: dict[str, np.ndarray] | None, soft_weight: float) -> dict[str, HeadTargets]:
+    def targets(
+        n: int, soft: dict[str, np.ndarray] | None, soft_weight: float
+    ) -> dict[str, HeadTargets]:
         out = {}
         for name, h in heads.items():
             index = {label: i for i, label in enumerate(h["classes"])}
@@ -348,7 +357,9 @@ def train_shared(
         training_data={
             "gold_texts": n_gold,
             "transfer_texts": len(transfer),
-            "unlabelled_sources": [str(p.relative_to(p.parents[2])) for p in recipe.distill_sources],
+            "unlabelled_sources": [
+                str(p.relative_to(p.parents[2])) for p in recipe.distill_sources
+            ],
             "heads": {
                 h.name: {"rows": int(heads[h.name]["rows"].size), "recipe": h.recipe.name}
                 for h in recipe.heads
@@ -385,10 +396,11 @@ STAGE_NAMES = {
 
 def model_card(meta: ModelMeta, stages: dict[str, dict[str, dict[str, dict[str, Any]]]]) -> str:
     data = meta.training_data
+    heads = meta.hyperparameters["heads"]
     lines = [
         f"# Model card: {meta.name} (one encoder, {len(meta.labels)} heads)",
         "",
-        f"- heads: {', '.join(f'{k} ({len(v)})' for k, v in meta.hyperparameters['heads'].items())}",
+        f"- heads: {', '.join(f'{k} ({len(v)})' for k, v in heads.items())}",
         f"- built by qinggan {meta.qinggan_version} on {meta.created_at}",
         f"- gold texts: {data['gold_texts']}; transfer texts (gold + unlabelled, soft-labelled by "
         f"the teacher): {data['transfer_texts']}",

@@ -8,6 +8,8 @@ every dev set, and write ``meta.json`` with those metrics plus a short model car
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from qinggan.models.io import ModelMeta, write_meta
 from qinggan.models.linear import HashedLinearClassifier
 from qinggan.models.neural import CharCNNClassifier
 from qinggan.models.registry import EnsembleClassifier
+from qinggan.models.shared import SharedEncoderHead
 from qinggan.text import normalize
 from qinggan.training.cascade import fit_cascade, fit_temperature, weighted_log_probs
 from qinggan.training.evaluate import score_polarity
@@ -48,6 +51,45 @@ def _in_polarity_order(probabilities: np.ndarray, classes: tuple[str, ...]) -> n
     for column, label in enumerate(classes):
         out[:, POLARITY_LABELS.index(Polarity(label))] = probabilities[:, column]
     return out
+
+
+def fit_member(
+    spec: dict[str, Any],
+    texts: Sequence[str],
+    labels: Sequence[str],
+    weights: Sequence[float],
+    fingerprint: str,
+    cache: Path | None = None,
+    pretrained: dict[str, np.ndarray] | None = None,
+) -> Any:
+    """Fit one member from its spec, or load it from ``cache`` when the same spec was fitted on
+    the same data (same fingerprint) before."""
+    member = _build(spec)
+    folder = None
+    if cache is not None:
+        key = json.dumps({"spec": spec, "data": fingerprint, "n": len(texts)}, sort_keys=True)
+        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+        folder = cache / f"{member.architecture}-{digest}"
+        if (folder / "done").is_file():
+            logger.info("reusing %s from %s", member.architecture, folder)
+            hyper = member.hyperparameters()
+            if isinstance(member, CharCNNClassifier):
+                return CharCNNClassifier.load(folder, hyper, read_classes(folder))
+            return HashedLinearClassifier.load(folder, hyper)
+    if isinstance(member, CharCNNClassifier):
+        member.fit(texts, labels, weights, pretrained=pretrained)
+    else:
+        member.fit(texts, labels, weights)
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        member.save(folder)
+        (folder / "classes.json").write_text(json.dumps(list(member.classes_)), encoding="utf-8")
+        (folder / "done").write_text(key, encoding="utf-8")
+    return member
+
+
+def read_classes(folder: Path) -> list[str]:
+    return list(json.loads((folder / "classes.json").read_text(encoding="utf-8")))
 
 
 def _build(spec: dict[str, Any]) -> Any:
@@ -110,8 +152,13 @@ def train_model(
     data: TrainingData | None = None,
     pretrained: dict[str, np.ndarray] | None = None,
     progress: Progress | None = None,
+    cache: Path | None = None,
 ) -> TrainReport:
-    """Fit the recipe's model, calibrate and score it on dev, save it to ``output``."""
+    """Fit the recipe's model, calibrate and score it on dev, save it to ``output``.
+
+    ``cache`` keeps fitted members keyed by their spec and the training data's fingerprint, so a
+    member another run (the shared encoder's teacher) already fitted on the same rows is reused.
+    """
     data = data or load_data(recipe)
     if not data.train:
         raise ValueError("no training examples: check the data files and their labels")
@@ -133,12 +180,15 @@ def train_model(
             progress(
                 f"fitting {spec.get('architecture', 'hashed-ngram-linear')}", number - 1, len(specs)
             )
-        member = _build({"seed": recipe.seed, **spec})
-        if isinstance(member, CharCNNClassifier):
-            member.fit(texts, labels, weights, pretrained=pretrained)
-        else:
-            member.fit(texts, labels, weights)
-        members.append(member)
+        full_spec = {"seed": recipe.seed, **spec}
+        if full_spec.get("architecture") == SharedEncoderHead.architecture:
+            members.append(SharedEncoderHead.beside(output, full_spec))
+            continue
+        members.append(
+            fit_member(
+                full_spec, texts, labels, weights, data.fingerprint, cache, pretrained=pretrained
+            )
+        )
     if progress:
         progress("scoring dev", len(specs), len(specs))
 
