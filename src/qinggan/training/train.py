@@ -64,7 +64,7 @@ def fit_member(
 ) -> Any:
     """Fit one member from its spec, or load it from ``cache`` when the same spec was fitted on
     the same data (same fingerprint) before."""
-    member = _build(spec)
+    member = build_member(spec)
     folder = None
     if cache is not None:
         key = json.dumps({"spec": spec, "data": fingerprint, "n": len(texts)}, sort_keys=True)
@@ -92,7 +92,7 @@ def read_classes(folder: Path) -> list[str]:
     return list(json.loads((folder / "classes.json").read_text(encoding="utf-8")))
 
 
-def _build(spec: dict[str, Any]) -> Any:
+def build_member(spec: dict[str, Any]) -> Any:
     params = {k: v for k, v in spec.items() if k not in {"architecture", "weight"}}
     architecture = spec.get("architecture", HashedLinearClassifier.architecture)
     if architecture == HashedLinearClassifier.architecture:
