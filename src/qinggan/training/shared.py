@@ -18,6 +18,7 @@ teacher, student): the ablation of the design.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 import tomllib
@@ -75,6 +76,9 @@ class SharedRecipe:
     distill_sources: list[Path] = field(default_factory=list)
     distill_weight: float = 1.0
     seed: int = 0
+    data_root: Path | None = None
+    # word2vec settings for the unit vectors that start both networks' embeddings ({} = none)
+    pretrain: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -114,6 +118,8 @@ def load_shared_recipe(path: Path) -> SharedRecipe:
         distill_sources=[root / p for p in distill.get("sources", [])],
         distill_weight=float(distill.get("weight", 1.0)),
         seed=int(raw.get("seed", 0)),
+        data_root=root,
+        pretrain=dict(raw.get("pretrain", {})),
     )
 
 
@@ -283,9 +289,26 @@ def train_shared(
 
         return tick
 
+    pretrained = None
+    if recipe.pretrain and recipe.data_root is not None:
+        say("pretraining unit vectors")
+        from qinggan.training.embeddings import corpus_texts, pretrain_unit_vectors
+
+        texts = (t for t in corpus_texts(recipe.data_root) if normalize(t) not in excluded)
+        pretrained = pretrain_unit_vectors(
+            texts if limit is None else itertools.islice(texts, 20 * limit),
+            seed=recipe.seed,
+            **recipe.pretrain,
+        )
+
     # -- the teacher: linear members and a network fitted on gold rows only ---------------------
     teacher_net = SharedTrainer(recipe.teacher, seed=recipe.seed)
-    teacher_net.fit(corpus.texts, targets(n_gold, None, 0.0), progress=ticker("teacher network"))
+    teacher_net.fit(
+        corpus.texts,
+        targets(n_gold, None, 0.0),
+        progress=ticker("teacher network"),
+        pretrained=pretrained,
+    )
     stages: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
         "linear": {},
         "network_gold_only": {},
@@ -328,6 +351,7 @@ def train_shared(
         transfer,
         targets(len(transfer), soft, recipe.distill_weight),
         progress=ticker("student"),
+        pretrained=pretrained,
     )
     for name, h in heads.items():
         net = {d: _network_logp(student.scores(texts)[name]) for d, texts in h["dev"].items()}

@@ -127,6 +127,7 @@ class SharedTrainer:
         targets: dict[str, HeadTargets],
         vocab: dict[str, int] | None = None,
         progress: Callable[[int, int, float], None] | None = None,
+        pretrained: dict[str, np.ndarray] | None = None,
     ) -> SharedTrainer:
         import torch
         from torch.nn import functional as F
@@ -138,6 +139,14 @@ class SharedTrainer:
         self.network = _network(
             self.shape, len(self.vocab), {name: len(t.labels) for name, t in targets.items()}
         )
+        if pretrained:
+            # unit vectors learned without labels (word2vec) start the embedding table
+            with torch.no_grad():
+                table = self.network.embedding.weight
+                for unit, row in self.vocab.items():
+                    vector = pretrained.get(unit)
+                    if vector is not None and len(vector) == table.shape[1]:
+                        table[row] = torch.from_numpy(np.asarray(vector, dtype=np.float32))
         encoded = encode_units(texts, self.vocab, self.shape.max_len)
         tensors = {
             name: {
