@@ -105,6 +105,7 @@ def test_the_shipped_polarity_model_answers_unsure_texts_with_the_whole_ensemble
             "还行吧，就那样",
             "请问几点下班",
             "物流慢但东西不错",
+            "东西收到了",
         ]
     ]
     cascaded, full = model.predict_proba(texts), model.ensemble_proba(texts)

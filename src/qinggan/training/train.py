@@ -67,7 +67,9 @@ def fit_member(
     member = build_member(spec)
     folder = None
     if cache is not None:
-        key = json.dumps({"spec": spec, "data": fingerprint, "n": len(texts)}, sort_keys=True)
+        # the ensemble weight is not the member's: members differing only in it are one fit
+        fitted = {k: v for k, v in spec.items() if k != "weight"}
+        key = json.dumps({"spec": fitted, "data": fingerprint, "n": len(texts)}, sort_keys=True)
         digest = hashlib.sha256(key.encode()).hexdigest()[:16]
         folder = cache / f"{member.architecture}-{digest}"
         if (folder / "done").is_file():
