@@ -26,6 +26,37 @@ PAD, UNKNOWN = 0, 1
 MIN_LEN = 8  # at least the widest convolution
 
 
+def encode_units(texts: Sequence[str], vocab: dict[str, int], max_len: int) -> list[list[int]]:
+    """Unit ids of each text; a text longer than ``max_len`` units keeps its head and tail."""
+    half = max_len // 2
+    encoded = []
+    for text in texts:
+        cut = units(text)
+        if len(cut) > max_len:
+            cut = cut[:half] + cut[-(max_len - half) :]
+        encoded.append([vocab.get(unit, UNKNOWN) for unit in cut])
+    return encoded
+
+
+def pad_ids(batch: Sequence[list[int]]) -> np.ndarray:
+    """A batch of id lists as one array, padded with ``PAD`` to the longest (at least MIN_LEN)."""
+    width = max(MIN_LEN, max((len(ids) for ids in batch), default=0))
+    out = np.full((len(batch), width), PAD, dtype=np.int64)
+    for row, ids in enumerate(batch):
+        out[row, : len(ids)] = ids
+    return out
+
+
+def single_thread_session(onnx_bytes: bytes):  # type: ignore[no-untyped-def]
+    """An onnxruntime session on one CPU thread (callers keep one per thread)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
+
+
 class CharCNNClassifier:
     architecture = "unit-cnn-onnx"
     # learned state (set by fit or load)
@@ -79,39 +110,19 @@ class CharCNNClassifier:
 
     # -- encoding -----------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
-        vocab = self.vocab_
-        half = self.max_len // 2
-        encoded = []
-        for text in texts:
-            cut = units(text)
-            if len(cut) > self.max_len:
-                cut = cut[:half] + cut[-(self.max_len - half) :]
-            encoded.append([vocab.get(unit, UNKNOWN) for unit in cut])
-        return encoded
+        return encode_units(texts, self.vocab_, self.max_len)
 
     @staticmethod
     def pad(batch: Sequence[list[int]]) -> np.ndarray:
-        width = max(MIN_LEN, max((len(ids) for ids in batch), default=0))
-        out = np.zeros((len(batch), width), dtype=np.int64)
-        for row, ids in enumerate(batch):
-            out[row, : len(ids)] = ids
-        return out
+        return pad_ids(batch)
 
     # -- inference ----------------------------------------------------------------------------
     def _session(self):  # type: ignore[no-untyped-def]
         session = getattr(self._local, "session", None)
         if session is None:
-            import onnxruntime as ort
-
             if not hasattr(self, "onnx_bytes_"):
                 raise NotFittedError("this CharCNNClassifier is not fitted or loaded yet")
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = 1
-            options.inter_op_num_threads = 1
-            session = ort.InferenceSession(
-                self.onnx_bytes_, options, providers=["CPUExecutionProvider"]
-            )
-            self._local.session = session
+            session = self._local.session = single_thread_session(self.onnx_bytes_)
         return session
 
     def decision_function(self, texts: Sequence[str], chunk: int = 64) -> np.ndarray:

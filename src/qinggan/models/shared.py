@@ -27,8 +27,7 @@ import numpy as np
 from qinggan.errors import ModelError
 from qinggan.models.base import softmax
 from qinggan.models.io import read_meta
-from qinggan.models.neural import MIN_LEN, PAD, UNKNOWN
-from qinggan.text.features import units
+from qinggan.models.neural import encode_units, pad_ids, single_thread_session
 
 ENCODER_FILE = "encoder.onnx"
 VOCAB_FILE = "vocab.tsv"
@@ -46,26 +45,6 @@ def read_vocab(path: Path) -> dict[str, int]:
 def write_vocab(path: Path, vocab: dict[str, int]) -> None:
     lines = [f"{unit}\t{index}" for unit, index in sorted(vocab.items(), key=lambda kv: kv[1])]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def encode_units(texts: Sequence[str], vocab: dict[str, int], max_len: int) -> list[list[int]]:
-    """Unit ids of each text; a text longer than ``max_len`` units keeps its head and tail."""
-    half = max_len // 2
-    encoded = []
-    for text in texts:
-        cut = units(text)
-        if len(cut) > max_len:
-            cut = cut[:half] + cut[-(max_len - half) :]
-        encoded.append([vocab.get(unit, UNKNOWN) for unit in cut])
-    return encoded
-
-
-def pad_ids(batch: Sequence[list[int]]) -> np.ndarray:
-    width = max(MIN_LEN, max((len(ids) for ids in batch), default=0))
-    out = np.full((len(batch), width), PAD, dtype=np.int64)
-    for row, ids in enumerate(batch):
-        out[row, : len(ids)] = ids
-    return out
 
 
 class SharedEncoder:
@@ -94,15 +73,7 @@ class SharedEncoder:
     def _session(self):  # type: ignore[no-untyped-def]
         session = getattr(self._local, "session", None)
         if session is None:
-            import onnxruntime as ort
-
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = 1
-            options.inter_op_num_threads = 1
-            session = ort.InferenceSession(
-                self.onnx_bytes, options, providers=["CPUExecutionProvider"]
-            )
-            self._local.session = session
+            session = self._local.session = single_thread_session(self.onnx_bytes)
             self._local.outputs = [o.name for o in session.get_outputs()]
         return session
 

@@ -294,9 +294,9 @@ def train_shared(
         say("pretraining unit vectors")
         from qinggan.training.embeddings import corpus_texts, pretrain_unit_vectors
 
-        texts = (t for t in corpus_texts(recipe.data_root) if normalize(t) not in excluded)
+        plain = (t for t in corpus_texts(recipe.data_root) if normalize(t) not in excluded)
         pretrained = pretrain_unit_vectors(
-            texts if limit is None else itertools.islice(texts, 20 * limit),
+            plain if limit is None else itertools.islice(plain, 20 * limit),
             seed=recipe.seed,
             **recipe.pretrain,
         )

@@ -34,17 +34,26 @@ def _build_network(model: CharCNNClassifier, n_classes: int):  # type: ignore[no
             self.output = nn.Linear(2 * model.filters * len(model.widths), n_classes)
 
         def forward(self, ids: torch.Tensor) -> torch.Tensor:
-            mask = (ids != PAD).to(torch.float32)
-            x = self.embedding(ids).transpose(1, 2)
-            pooled = []
-            for width, conv in zip(model.widths, self.convs, strict=True):
-                valid = mask[:, width - 1 :].unsqueeze(1)
-                h = torch.relu(conv(x)) * valid
-                pooled.append(h.max(dim=2).values)
-                pooled.append(h.sum(dim=2) / valid.sum(dim=2).clamp(min=1.0))
-            return self.output(self.dropout(torch.cat(pooled, dim=1)))
+            pooled = pooled_convolutions(ids, self.embedding, self.convs, model.widths)
+            return self.output(self.dropout(pooled))
 
     return UnitCNN()
+
+
+def pooled_convolutions(ids, embedding, convs, widths: Sequence[int]):  # type: ignore[no-untyped-def]
+    """Embed unit ids, run each convolution (ReLU) and pool its outputs by max and by mean over
+    the real (unpadded) positions: the features of the unit CNN and of the shared encoder."""
+    import torch
+
+    mask = (ids != PAD).to(torch.float32)
+    x = embedding(ids).transpose(1, 2)
+    pooled = []
+    for width, conv in zip(widths, convs, strict=True):
+        valid = mask[:, width - 1 :].unsqueeze(1)
+        h = torch.relu(conv(x)) * valid
+        pooled.append(h.max(dim=2).values)
+        pooled.append(h.sum(dim=2) / valid.sum(dim=2).clamp(min=1.0))
+    return torch.cat(pooled, dim=1)
 
 
 def build_vocab(texts: Sequence[str], size: int) -> dict[str, int]:
@@ -113,11 +122,12 @@ def train_cnn(
             if progress is not None:
                 progress(1, float(loss))
     network.eval()
-    model.onnx_bytes_ = _export(network)
+    model.onnx_bytes_ = export_onnx(network, ["scores"])
     return model
 
 
-def _export(network) -> bytes:  # type: ignore[no-untyped-def]
+def export_onnx(network, output_names: Sequence[str]) -> bytes:  # type: ignore[no-untyped-def]
+    """A network over unit ids as ONNX bytes: input ``ids`` (batch x length, both dynamic)."""
     import logging
     import tempfile
     import warnings
@@ -139,7 +149,7 @@ def _export(network) -> bytes:  # type: ignore[no-untyped-def]
             (example,),
             dynamo=True,
             input_names=["ids"],
-            output_names=["scores"],
+            output_names=list(output_names),
             dynamic_shapes={"ids": {0: batch, 1: length}},
             external_data=False,
             verbose=False,

@@ -9,21 +9,15 @@ Only imported for training (the ``train`` extra); inference needs onnxruntime on
 
 from __future__ import annotations
 
-import logging
 import random
-import tempfile
-import warnings
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from qinggan.models.neural import MIN_LEN, PAD, UNKNOWN
-from qinggan.models.shared import encode_units, pad_ids
-from qinggan.text.features import units
+from qinggan.models.neural import PAD, encode_units, pad_ids
+from qinggan.training.torch_cnn import build_vocab, export_onnx, pooled_convolutions
 
 
 @dataclass(frozen=True)
@@ -72,12 +66,6 @@ class HeadTargets:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def build_vocab(texts: Sequence[str], size: int) -> dict[str, int]:
-    counts = Counter(unit for text in texts for unit in units(text))
-    common = [unit for unit, count in counts.most_common(size) if count >= 2]
-    return {unit: index for index, unit in enumerate(common, start=UNKNOWN + 1)}
-
-
 def _network(shape: EncoderShape, vocab_size: int, heads: dict[str, int]):  # type: ignore[no-untyped-def]
     import torch
     from torch import nn
@@ -96,15 +84,8 @@ def _network(shape: EncoderShape, vocab_size: int, heads: dict[str, int]):  # ty
             )
 
         def forward(self, ids: torch.Tensor) -> tuple[torch.Tensor, ...]:
-            mask = (ids != PAD).to(torch.float32)
-            x = self.embedding(ids).transpose(1, 2)
-            pooled = []
-            for width, conv in zip(shape.widths, self.convs, strict=True):
-                valid = mask[:, width - 1 :].unsqueeze(1)
-                h = torch.relu(conv(x)) * valid
-                pooled.append(h.max(dim=2).values)
-                pooled.append(h.sum(dim=2) / valid.sum(dim=2).clamp(min=1.0))
-            z = torch.relu(self.shared(self.dropout(torch.cat(pooled, dim=1))))
+            pooled = pooled_convolutions(ids, self.embedding, self.convs, shape.widths)
+            z = torch.relu(self.shared(self.dropout(pooled)))
             z = self.dropout(z)
             return tuple(head(z) for head in self.heads.values())
 
@@ -148,7 +129,7 @@ class SharedTrainer:
                     if vector is not None and len(vector) == table.shape[1]:
                         table[row] = torch.from_numpy(np.asarray(vector, dtype=np.float32))
         encoded = encode_units(texts, self.vocab, self.shape.max_len)
-        tensors = {
+        tensors: dict[str, dict[str, Any]] = {
             name: {
                 "gold": torch.from_numpy(t.gold),
                 "gold_weight": torch.from_numpy(t.gold_weight),
@@ -239,28 +220,4 @@ class SharedTrainer:
 
     def export(self) -> bytes:
         """The network as ONNX bytes: input ``ids``, one output per head."""
-        import torch
-
-        # the exporter logs, at warning level, every optional op library it does not find
-        logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
-        batch = torch.export.Dim("batch")
-        length = torch.export.Dim("length", min=MIN_LEN, max=65536)
-        example = torch.ones((2, 16), dtype=torch.int64)
-        with warnings.catch_warnings(), tempfile.TemporaryDirectory() as tmp:
-            warnings.simplefilter("ignore", FutureWarning)
-            warnings.simplefilter("ignore", DeprecationWarning)
-            program = torch.onnx.export(
-                self.network,
-                (example,),
-                dynamo=True,
-                input_names=["ids"],
-                output_names=list(self.head_names),
-                dynamic_shapes={"ids": {0: batch, 1: length}},
-                external_data=False,
-                verbose=False,
-            )
-            if program is None:
-                raise RuntimeError("torch.onnx.export returned no program")
-            path = Path(tmp) / "encoder.onnx"
-            program.save(str(path))
-            return path.read_bytes()
+        return export_onnx(self.network, self.head_names)
