@@ -558,3 +558,23 @@ def test_cli_train_shared_missing_config_exits_2(tmp_path: Path) -> None:
     assert "cannot read training config" in result.stderr
     assert "nope.toml" in result.stderr
     assert not (tmp_path / "o" / "meta.json").exists()
+
+
+def test_cli_train_shared_reads_its_corpora_under_data_root(
+    built: dict[str, Any], tmp_path: Path
+) -> None:
+    # another copy of the corpora (the fixture's recipes keep theirs under data_root too): its
+    # unlabelled file holds two new texts only
+    copy = tmp_path / "copy"
+    shutil.copytree(built["root"] / "data", copy)
+    _write(
+        copy / "unlabelled.jsonl", [{"text": "完全不同的第一句话"}, {"text": "另一句没见过的话"}]
+    )
+    out = tmp_path / "rebased"
+    args = ["train", "shared", "--config", str(built["config"]), "--output", str(out)]
+    result = CliRunner().invoke(app, [*args, "--data-root", str(copy), "--limit", "6"])
+    assert result.exit_code == 0, result.output + result.stderr
+    meta = json.loads((out / "meta.json").read_text("utf-8"))
+    assert meta["training_data"]["transfer_texts"] == meta["training_data"]["gold_texts"] + 2
+    missing = CliRunner().invoke(app, [*args, "--data-root", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and "is not a folder" in missing.stderr

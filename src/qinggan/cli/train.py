@@ -148,6 +148,18 @@ def rebase(recipe: Any, data_root: Path) -> Any:
     )
 
 
+def rebase_shared(recipe: Any, data_root: Path) -> Any:
+    """A shared-encoder recipe whose heads' recipes and unlabelled files read their public corpora
+    under ``data_root`` (see :func:`rebase`)."""
+    old, new = recipe.data_root, data_root.resolve()
+    heads = [dataclasses.replace(h, recipe=rebase(h.recipe, data_root)) for h in recipe.heads]
+    sources = [
+        new / p.relative_to(old) if old is not None and p.is_relative_to(old) else p
+        for p in recipe.distill_sources
+    ]
+    return dataclasses.replace(recipe, heads=heads, distill_sources=sources, data_root=new)
+
+
 def check_writable(output: Path) -> None:
     """Exit 2 unless the model directory can be created and written."""
     try:
@@ -199,6 +211,7 @@ def shared(
         int | None,
         typer.Option(min=1, help="At most this many rows per head and per file (a quick trial)."),
     ] = None,
+    data_root: DataRootOpt = None,
 ) -> None:
     """The shared encoder: one network, a head per judgement, distilled from a teacher."""
     require_extra("train", "sklearn", "scipy", "torch", "onnx")
@@ -207,6 +220,8 @@ def shared(
     check_writable(output)
     try:
         recipe = load_shared_recipe(config)
+        if data_root is not None:
+            recipe = rebase_shared(recipe, data_root)
         with stderr.status("training...") as status:
             report = train_shared(
                 recipe,
