@@ -27,14 +27,13 @@ from qinggan.cli.main import app
 from qinggan.errors import ConfigError, ModelError
 from qinggan.models.io import ModelMeta, write_meta
 from qinggan.models.linear import HashedLinearClassifier
+from qinggan.models.neural import VOCAB_FILE, write_vocab
 from qinggan.models.registry import EnsembleClassifier, load_classifier
 from qinggan.models.shared import (
     ENCODER_FILE,
-    VOCAB_FILE,
     SharedEncoder,
     SharedEncoderHead,
     shared_encoder,
-    write_vocab,
 )
 from qinggan.text import normalize
 from qinggan.training.recipe import load_recipe

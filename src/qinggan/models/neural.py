@@ -26,6 +26,20 @@ PAD, UNKNOWN = 0, 1
 MIN_LEN = 8  # at least the widest convolution
 
 
+def read_vocab(path: Path) -> dict[str, int]:
+    """``unit<TAB>id`` lines (``vocab.tsv``) as a mapping."""
+    vocab = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        unit, _, index = line.rpartition("\t")
+        vocab[unit] = int(index)
+    return vocab
+
+
+def write_vocab(path: Path, vocab: dict[str, int]) -> None:
+    lines = [f"{unit}\t{index}" for unit, index in sorted(vocab.items(), key=lambda kv: kv[1])]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def encode_units(texts: Sequence[str], vocab: dict[str, int], max_len: int) -> list[list[int]]:
     """Unit ids of each text; a text longer than ``max_len`` units keeps its head and tail."""
     half = max_len // 2
@@ -156,10 +170,7 @@ class CharCNNClassifier:
     # -- persistence --------------------------------------------------------------------------
     def save(self, directory: Path) -> None:
         (directory / ONNX_FILE).write_bytes(self.onnx_bytes_)
-        lines = [
-            f"{unit}\t{index}" for unit, index in sorted(self.vocab_.items(), key=lambda kv: kv[1])
-        ]
-        (directory / VOCAB_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        write_vocab(directory / VOCAB_FILE, self.vocab_)
 
     @classmethod
     def load(
@@ -169,10 +180,6 @@ class CharCNNClassifier:
         params["widths"] = tuple(params.get("widths", (2, 3, 4)))
         model = cls(**params)
         model.onnx_bytes_ = (directory / ONNX_FILE).read_bytes()
-        vocab = {}
-        for line in (directory / VOCAB_FILE).read_text(encoding="utf-8").splitlines():
-            unit, _, index = line.rpartition("\t")
-            vocab[unit] = int(index)
-        model.vocab_ = vocab
+        model.vocab_ = read_vocab(directory / VOCAB_FILE)
         model.classes_ = tuple(classes)
         return model

@@ -10,7 +10,9 @@ A task model uses one head as an ensemble member, ``architecture`` = ``shared-en
 with ``encoder`` (the shared directory, a sibling of the task model's directory), ``head`` and the
 encoder's ``fingerprint``: a task model calibrated against another encoder refuses to load.
 Every head of one batch comes from one run of the network, and the last batch's scores are kept
-per thread, so polarity and emotions of the same texts (dialogue, trend) run the encoder once.
+per thread: a second head asked about the same batch reuses them. (Behind a cascade each task
+sends only the texts its linear member is unsure of, which differ between tasks, so there the
+encoder usually runs once per task.)
 """
 
 from __future__ import annotations
@@ -27,24 +29,16 @@ import numpy as np
 from qinggan.errors import ModelError
 from qinggan.models.base import softmax
 from qinggan.models.io import read_meta
-from qinggan.models.neural import encode_units, pad_ids, single_thread_session
+from qinggan.models.neural import (
+    VOCAB_FILE,
+    encode_units,
+    pad_ids,
+    read_vocab,
+    single_thread_session,
+)
 
 ENCODER_FILE = "encoder.onnx"
-VOCAB_FILE = "vocab.tsv"
 ENCODER_ARCHITECTURE = "shared-encoder"
-
-
-def read_vocab(path: Path) -> dict[str, int]:
-    vocab = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        unit, _, index = line.rpartition("\t")
-        vocab[unit] = int(index)
-    return vocab
-
-
-def write_vocab(path: Path, vocab: dict[str, int]) -> None:
-    lines = [f"{unit}\t{index}" for unit, index in sorted(vocab.items(), key=lambda kv: kv[1])]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 class SharedEncoder:
@@ -127,13 +121,11 @@ class SharedEncoderHead:
         head: str = "polarity",
         fingerprint: str | None = None,
         temperature: float = 1.0,
-        seed: int = 0,
     ) -> None:
         self.encoder = encoder
         self.head = head
         self.fingerprint = fingerprint
         self.temperature = temperature
-        self.seed = seed
         self._network: SharedEncoder | None = None
 
     def hyperparameters(self) -> dict[str, Any]:
@@ -167,8 +159,9 @@ class SharedEncoderHead:
 
     @classmethod
     def beside(cls, output: Path, spec: dict[str, Any]) -> SharedEncoderHead:
-        """The head a recipe names, bound to the encoder beside the model being written."""
-        params = {k: v for k, v in spec.items() if k not in {"architecture", "weight"}}
+        """The head a recipe names, bound to the encoder beside the model being written (the
+        recipe's seed is not the head's: the encoder was trained with its own)."""
+        params = {k: v for k, v in spec.items() if k not in {"architecture", "weight", "seed"}}
         return cls(**params).attach(output)
 
     def decision_function(self, texts: Sequence[str]) -> np.ndarray:

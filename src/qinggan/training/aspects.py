@@ -50,7 +50,8 @@ from qinggan.absa.model import (
 )
 from qinggan.errors import ConfigError, DataError
 from qinggan.models.io import ModelMeta
-from qinggan.models.shared import ENCODER_FILE, VOCAB_FILE, read_vocab
+from qinggan.models.neural import VOCAB_FILE, read_vocab
+from qinggan.models.shared import ENCODER_FILE
 from qinggan.training.aspects_eval import (
     Triplet,
     parse_aspect_row,

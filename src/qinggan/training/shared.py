@@ -33,7 +33,8 @@ from qinggan.errors import ConfigError, DataError
 from qinggan.labels import EMOTION8_LABELS, POLARITY_LABELS, Sarcasm, TalkLevel2
 from qinggan.models.base import log_proba, softmax
 from qinggan.models.io import ModelMeta, write_meta
-from qinggan.models.shared import ENCODER_ARCHITECTURE, ENCODER_FILE, VOCAB_FILE, write_vocab
+from qinggan.models.neural import VOCAB_FILE, write_vocab
+from qinggan.models.shared import ENCODER_ARCHITECTURE, ENCODER_FILE
 from qinggan.text import normalize
 from qinggan.training.cascade import fit_temperature
 from qinggan.training.corpora import read_records
@@ -152,13 +153,13 @@ class _Corpus:
 
 def _dev_scores(
     task: TaskSpec,
-    dev: dict[str, list[str]],
     gold: dict[str, list[str]],
     logp: dict[str, np.ndarray],
     classes: tuple[str, ...],
 ) -> dict[str, dict[str, Any]]:
     return {
-        name: headline_metrics(task.score(gold[name], softmax(logp[name]), classes)) for name in dev
+        name: headline_metrics(task.score(gold[name], softmax(logp[name]), classes))
+        for name in gold
     }
 
 
@@ -323,9 +324,9 @@ def train_shared(
         share, temperature = _mix(task, h["dev_gold"], lin, net, classes)
         mixes[name] = (share, temperature)
         teacher = {d: (share * lin[d] + (1 - share) * net[d]) / temperature for d in lin}
-        stages["linear"][name] = _dev_scores(task, h["dev"], h["dev_gold"], lin, classes)
-        stages["network_gold_only"][name] = _dev_scores(task, h["dev"], h["dev_gold"], net, classes)
-        stages["teacher"][name] = _dev_scores(task, h["dev"], h["dev_gold"], teacher, classes)
+        stages["linear"][name] = _dev_scores(task, h["dev_gold"], lin, classes)
+        stages["network_gold_only"][name] = _dev_scores(task, h["dev_gold"], net, classes)
+        stages["teacher"][name] = _dev_scores(task, h["dev_gold"], teacher, classes)
 
     # -- the transfer set and the teacher's soft labels --------------------------------------
     say("reading the unlabelled texts")
@@ -355,7 +356,7 @@ def train_shared(
     )
     for name, h in heads.items():
         net = {d: _network_logp(student.scores(texts)[name]) for d, texts in h["dev"].items()}
-        stages["student"][name] = _dev_scores(h["task"], h["dev"], h["dev_gold"], net, h["classes"])
+        stages["student"][name] = _dev_scores(h["task"], h["dev_gold"], net, h["classes"])
 
     say("exporting the student")
     output.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -63,7 +63,6 @@ class HeadTargets:
     soft: np.ndarray | None = None  # float32 (n, classes): a teacher's probabilities
     soft_weight: np.ndarray | None = None  # float32, 0 where the text has no soft label
     weight: float = 1.0  # the head's share of the loss
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _network(shape: EncoderShape, vocab_size: int, heads: dict[str, int]):  # type: ignore[no-untyped-def]
